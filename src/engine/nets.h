@@ -1,0 +1,135 @@
+// Engine-private: the LibTorch networks. Only engine/*.cc files include this header, so that
+// the rest of Osprey compiles without LibTorch (docs/design/engine.md).
+//
+// Modules are not thread-safe while training; a module in eval mode may be used for inference
+// from one thread at a time.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace osprey::engine {
+
+// A convolution whose batch norm has been folded into its weights and bias (the backbone's
+// batch norms are frozen, so folding is exact), optionally followed by ReLU6.
+// `keras_pad` reproduces Keras' ZeroPadding2D((0,1),(0,1)) before a stride-2 'valid' conv.
+struct FoldedConvImpl : torch::nn::Module {
+  FoldedConvImpl(int in, int out, int kernel, int stride, int groups, bool relu6);
+  torch::Tensor forward(torch::Tensor x);
+  torch::nn::Conv2d conv{nullptr};
+  bool relu6;
+  bool keras_pad;
+};
+TORCH_MODULE(FoldedConv);
+
+// MobileNetV2 inverted residual block: 1x1 expand (absent when expansion is 1), 3x3 depthwise,
+// 1x1 linear projection, plus a residual connection when the shape is unchanged.
+struct InvertedResidualImpl : torch::nn::Module {
+  InvertedResidualImpl(int in, int out, int stride, int expansion);
+  torch::Tensor forward(torch::Tensor x);
+  // The expansion output (after ReLU6), the best probe layer per the spike for block 13.
+  torch::Tensor Expand(torch::Tensor x);
+  torch::Tensor FromExpanded(torch::Tensor expanded, torch::Tensor x);
+  FoldedConv expand{nullptr};
+  FoldedConv depthwise{nullptr};
+  FoldedConv project{nullptr};
+  bool residual;
+};
+TORCH_MODULE(InvertedResidual);
+
+// Keras MobileNetV2-1.0 (224 px, input RGB/255) with folded batch norms.
+// blocks[0] is Keras' `expanded_conv`, blocks[k] is `block_k` (k = 1..16).
+struct MobileNetV2Impl : torch::nn::Module {
+  static constexpr int kNumBlocks = 17;
+  MobileNetV2Impl();
+  // Runs the stem and blocks [0, end_block).
+  torch::Tensor Trunk(torch::Tensor x, int end_block);
+  // Runs blocks [begin_block, 17) and Conv_1; returns global-average-pooled features of
+  // block 13's expansion (576) and of out_relu (1280), concatenated: [N, 1856].
+  torch::Tensor TopFeatures(torch::Tensor x, int begin_block);
+  FoldedConv stem{nullptr};
+  std::vector<InvertedResidual> blocks;
+  FoldedConv last{nullptr};
+};
+TORCH_MODULE(MobileNetV2);
+constexpr int kBackboneFeatureDim = 576 + 1280;
+// Blocks [0, kFineTuneFromBlock) stay frozen; their output (96 x 14 x 14 at 224 px) is cached.
+constexpr int kFineTuneFromBlock = 11;
+constexpr int kBackboneInputSize = 224;
+// The from-scratch net: channel multiplier and input side.
+constexpr int kScratchWidth = 1;
+constexpr int kScratchInputSize = 112;
+
+// Converts the Keras layers-model extracted by scripts/fetch_backbone.sh (model.json plus the
+// uint8-quantised weights.bin) into a MobileNetV2. Returns kNotFound when the files are absent
+// and kInvalidArgument when they do not describe the expected network.
+Result<MobileNetV2> ConvertKerasMobileNetV2(const std::filesystem::path& keras_dir);
+
+// Loads the converted backbone from `dir`/mobilenet_v2_imagenet.pt, converting (and caching the
+// archive) on first use. Returns kNotFound when the backbone was never fetched.
+Result<MobileNetV2> LoadBackbone(const std::filesystem::path& dir);
+
+// A small dense ResNet (one BasicBlock per stage, channels 16-32-64-128 times `width`) for
+// training from scratch. Input: (RGB/255 - 0.5) / 0.25.
+struct ScratchNetImpl : torch::nn::Module {
+  ScratchNetImpl(int width, int num_labels);
+  torch::Tensor forward(torch::Tensor x);
+  torch::nn::Sequential features{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(ScratchNet);
+
+// The trainable top of the backbone for fine-tuning: blocks [kFineTuneFromBlock, 17), Conv_1,
+// then a linear classifier on the pooled TopFeatures.
+struct FineTuneNetImpl : torch::nn::Module {
+  FineTuneNetImpl(MobileNetV2 source, int num_labels);
+  torch::Tensor forward(torch::Tensor block10_activations);
+  // The classifier on precomputed TopFeatures (with dropout while training).
+  torch::Tensor Classify(torch::Tensor features);
+  MobileNetV2 top{nullptr};  // only blocks >= kFineTuneFromBlock and `last` are used
+  torch::nn::Linear fc{nullptr};
+};
+TORCH_MODULE(FineTuneNet);
+
+// One trained network of a model artifact. A model is one member or an equal-weight ensemble.
+struct Member {
+  std::string family;  // "frozen-head", "fine-tune" or "scratch"
+  int input_size = 0;  // square input side in pixels
+  FineTuneNet backbone{nullptr};  // frozen-head and fine-tune
+  ScratchNet scratch{nullptr};    // scratch
+  // Per-label probabilities for images in 0..1 (NCHW), averaged over a horizontal flip.
+  torch::Tensor Probabilities(torch::Tensor images, bool multi_label);
+  torch::Tensor Logits(torch::Tensor images);
+};
+
+// In-memory form of the artifact folder (docs/design/engine.md, "Model artifact").
+struct ModelArtifact {
+  std::vector<std::string> labels;
+  bool multi_label = false;
+  std::vector<float> thresholds;
+  std::string family;
+  std::vector<Member> members;
+  std::string training_json = "{}";  // free-form metadata, a JSON object
+  std::string metrics_json = "{}";   // validation metrics, a JSON object
+};
+
+// Writes model.json plus one weights archive per member into `dir` (created).
+Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& dir);
+// Returns kNotFound when `dir`/model.json is missing, kInvalidArgument for an unknown format.
+Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir);
+
+torch::Tensor ToProbabilities(torch::Tensor logits, bool multi_label);
+
+// Converts uint8 HWC RGB images, packed contiguously, to a float NCHW (channels-last) batch
+// of pixel/255 values.
+torch::Tensor ImagesToTensor(const std::vector<const uint8_t*>& images, int size);
+
+// Wraps a c10::Error into kInternal; the engine's exception boundary.
+Status TorchError(const std::exception& e, const std::string& context);
+
+}  // namespace osprey::engine

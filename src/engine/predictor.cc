@@ -1,0 +1,50 @@
+#include <algorithm>
+
+#include "engine/classifier.h"
+#include "engine/nets.h"
+#include "image/image.h"
+
+namespace osprey::engine {
+namespace {
+
+class TorchPredictor : public Predictor {
+ public:
+  explicit TorchPredictor(ModelArtifact artifact) : artifact_(std::move(artifact)) {
+    labels_ = artifact_.labels;
+    multi_label_ = artifact_.multi_label;
+    thresholds_ = artifact_.thresholds;
+    family_ = artifact_.family;
+  }
+
+  Result<std::vector<float>> Scores(std::string_view image_bytes) override {
+    try {
+      torch::NoGradGuard no_grad;
+      torch::Tensor sum;
+      for (Member& member : artifact_.members) {
+        OSPREY_ASSIGN_OR_RETURN(
+            image::Image decoded,
+            image::DecodeAndResize(image_bytes, member.input_size, member.input_size));
+        torch::Tensor x = ImagesToTensor({decoded.rgb.data()}, member.input_size);
+        torch::Tensor probabilities = member.Probabilities(x, multi_label_);
+        sum = sum.defined() ? sum + probabilities : probabilities;
+      }
+      torch::Tensor mean = (sum / static_cast<double>(artifact_.members.size())).contiguous();
+      const float* data = mean.data_ptr<float>();
+      return std::vector<float>(data, data + mean.numel());
+    } catch (const std::exception& e) {
+      return TorchError(e, "predicting");
+    }
+  }
+
+ private:
+  ModelArtifact artifact_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Predictor>> Predictor::Load(const std::filesystem::path& dir) {
+  OSPREY_ASSIGN_OR_RETURN(ModelArtifact artifact, LoadArtifact(dir));
+  return std::unique_ptr<Predictor>(std::make_unique<TorchPredictor>(std::move(artifact)));
+}
+
+}  // namespace osprey::engine

@@ -1,0 +1,564 @@
+// TrainClassifier: decode once, split, train each applicable model family within the time
+// budget, keep the best on validation, write the artifact. See docs/design/engine.md.
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "engine/classifier.h"
+#include "engine/nets.h"
+#include "image/image.h"
+
+namespace osprey::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The cost model that turns a time budget into epoch counts. Measured on the 2-core reference
+// machine (docs/design/engine.md); deliberately constants, so that the same budget gives the
+// same epochs, and therefore the same model, on any machine.
+constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 10, 224 px, batch 4
+constexpr double kFineTuneImagesPerSecond = 70;    // blocks 11-16 + head, fwd + bwd
+constexpr double kScratchImagesPerSecond = 330;    // ScratchNet at 112 px, fwd + bwd
+// Forward multiply-accumulates per image, for the achieved-GFLOP/s figure.
+constexpr double kTrunkMacs = 165e6;
+constexpr double kTopMacs = 135e6;
+constexpr double kScratchMacs = 49e6;
+constexpr int kBatchSize = 32;
+
+struct Split {
+  std::vector<image::Image> large;  // kBackboneInputSize, only with a backbone
+  std::vector<image::Image> small;  // kScratchInputSize
+  std::vector<std::vector<int>> labels;
+  size_t size() const { return labels.size(); }
+};
+
+Result<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path.string());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Decodes `images` on `threads` threads into `out`, in input order; failures go to `skipped`.
+void DecodeAll(const std::vector<const LabelledImage*>& images, bool with_large, int threads,
+               Split* out, std::vector<SkippedImage>* skipped, TrainingObserver* observer) {
+  size_t count = images.size();
+  std::vector<Result<image::Image>> decoded(count, Status::NotFound("not decoded"));
+  std::vector<image::Image> small(count);
+  std::atomic<size_t> next{0};
+  std::atomic<int> done{0};
+  int size = with_large ? kBackboneInputSize : kScratchInputSize;
+  auto worker = [&] {
+    for (size_t idx = next++; idx < count; idx = next++) {
+      auto bytes = ReadFile(images[idx]->path);
+      decoded[idx] = bytes.ok() ? image::DecodeAndResize(*bytes, size, size) : bytes.status();
+      if (decoded[idx].ok()) {
+        small[idx] = with_large ? image::Resize(*decoded[idx], kScratchInputSize, kScratchInputSize)
+                                : decoded[idx].value();
+      }
+      ++done;
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int thread_idx = 0; thread_idx < std::max(1, threads); ++thread_idx) pool.emplace_back(worker);
+  while (done < static_cast<int>(count)) {
+    if (observer) observer->OnProgress("decode", done, static_cast<int>(count));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (auto& thread : pool) thread.join();
+  if (observer) observer->OnProgress("decode", static_cast<int>(count), static_cast<int>(count));
+  for (size_t idx = 0; idx < count; ++idx) {
+    if (!decoded[idx].ok()) {
+      skipped->push_back({images[idx]->source_ref, decoded[idx].status()});
+      continue;
+    }
+    if (with_large) out->large.push_back(std::move(decoded[idx]).value());
+    out->small.push_back(std::move(small[idx]));
+    out->labels.push_back(images[idx]->labels);
+  }
+}
+
+// Seeded, stratified hold-out: per first label, a validation_fraction share (at least one image
+// when the label has two or more).
+void StratifiedSplit(const TrainingSet& set, double fraction, uint64_t seed,
+                     std::vector<const LabelledImage*>* train, std::vector<const LabelledImage*>* val) {
+  std::map<int, std::vector<const LabelledImage*>> by_label;
+  for (const LabelledImage& image : set.images) {
+    by_label[image.labels.empty() ? -1 : image.labels[0]].push_back(&image);
+  }
+  std::mt19937_64 rng(seed);
+  for (auto& [label, members] : by_label) {
+    std::shuffle(members.begin(), members.end(), rng);
+    size_t held = static_cast<size_t>(std::lround(fraction * members.size()));
+    if (held == 0 && members.size() >= 2) held = 1;
+    for (size_t idx = 0; idx < members.size(); ++idx) (idx < held ? val : train)->push_back(members[idx]);
+  }
+}
+
+torch::Tensor Targets(const Split& split, size_t num_labels, bool multi_label) {
+  int64_t count = static_cast<int64_t>(split.size());
+  if (!multi_label) {
+    torch::Tensor targets = torch::empty({count}, torch::kLong);
+    for (int64_t idx = 0; idx < count; ++idx) targets[idx] = split.labels[idx].at(0);
+    return targets;
+  }
+  torch::Tensor targets = torch::zeros({count, static_cast<int64_t>(num_labels)});
+  for (int64_t idx = 0; idx < count; ++idx) {
+    for (int label : split.labels[idx]) targets[idx][label] = 1.0;
+  }
+  return targets;
+}
+
+torch::Tensor Loss(torch::Tensor logits, torch::Tensor targets, bool multi_label) {
+  return multi_label ? torch::binary_cross_entropy_with_logits(logits, targets)
+                     : torch::nn::functional::cross_entropy(logits, targets);
+}
+
+torch::Tensor StackImages(const std::vector<image::Image>& images, int64_t begin, int64_t end,
+                          int size) {
+  std::vector<const uint8_t*> pointers;
+  for (int64_t idx = begin; idx < end; ++idx) pointers.push_back(images[idx].rgb.data());
+  return ImagesToTensor(pointers, size);
+}
+
+// Cosine decay with a short linear warm-up.
+double LearningRate(double base, int64_t step, int64_t total_steps) {
+  int64_t warmup = std::max<int64_t>(1, total_steps / 20);
+  if (step < warmup) return base * (step + 1) / warmup;
+  double progress = double(step - warmup) / std::max<int64_t>(1, total_steps - warmup);
+  return base * 0.5 * (1 + std::cos(M_PI * progress));
+}
+
+void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  }
+}
+
+class Trainer {
+ public:
+  Trainer(const TrainingOptions& options, TrainingObserver* observer)
+      : options_(options), observer_(observer) {}
+
+  Result<TrainingReport> Run(const TrainingSet& train, const TrainingSet* validation);
+
+ private:
+  void Message(const std::string& text) {
+    if (observer_) observer_->OnMessage(text);
+  }
+  Status Prepare(const TrainingSet& train, const TrainingSet* validation);
+  void ExtractFeatures();
+  double ValidationF1(torch::Tensor probabilities);
+  Member TrainFrozenHead();
+  Member TrainFineTune(const Member& head, double seconds);
+  Member TrainScratch(double seconds);
+  torch::Tensor ScratchValidationProbabilities(ScratchNet& net);
+
+  TrainingOptions options_;
+  TrainingObserver* observer_;
+  TrainingReport report_;
+  std::vector<std::string> labels_;
+  bool multi_label_ = false;
+  MobileNetV2 backbone_{nullptr};
+  Split train_, val_;
+  torch::Tensor train_targets_;
+  // Backbone caches: block-10 activations of [originals; flips], and their top features.
+  torch::Tensor train_acts_, val_acts_, train_features_, val_features_;
+  std::vector<std::pair<Member, torch::Tensor>> candidates_;  // member, validation probabilities
+  Clock::time_point start_;
+};
+
+Status Trainer::Prepare(const TrainingSet& train, const TrainingSet* validation) {
+  labels_ = train.labels;
+  multi_label_ = train.multi_label;
+  if (labels_.size() < 2) return Status::InvalidArgument("training needs at least 2 labels");
+  std::vector<const LabelledImage*> train_images, val_images;
+  if (validation) {
+    if (validation->labels != train.labels) {
+      return Status::InvalidArgument("the validation set's labels differ from the training set's");
+    }
+    for (const auto& image : train.images) train_images.push_back(&image);
+    for (const auto& image : validation->images) val_images.push_back(&image);
+  } else {
+    StratifiedSplit(train, options_.validation_fraction, options_.seed, &train_images, &val_images);
+  }
+  if (!options_.backbone_dir.empty() && options_.family != ModelFamily::kScratch) {
+    auto backbone = LoadBackbone(options_.backbone_dir);
+    if (backbone.ok()) {
+      backbone_ = *backbone;
+      report_.backbone_used = true;
+    } else {
+      Message("pretrained backbone unavailable (" + backbone.status().message() +
+              "); training the from-scratch model only");
+    }
+  } else if (options_.family != ModelFamily::kScratch) {
+    Message("no pretrained backbone configured; training the from-scratch model only");
+  }
+  auto decode_start = Clock::now();
+  std::vector<const LabelledImage*> all = train_images;
+  all.insert(all.end(), val_images.begin(), val_images.end());
+  Split decoded;
+  std::vector<SkippedImage> skipped;
+  DecodeAll(train_images, report_.backbone_used, options_.threads, &train_, &report_.skipped, observer_);
+  DecodeAll(val_images, report_.backbone_used, options_.threads, &val_, &report_.skipped, observer_);
+  report_.decode_seconds = SecondsSince(decode_start);
+  report_.num_training_images = static_cast<int>(train_.size());
+  report_.num_validation_images = static_cast<int>(val_.size());
+  if (train_.size() < 2 || val_.size() < 1) {
+    return Status::InvalidArgument("too few usable images: " + std::to_string(train_.size()) +
+                                   " for training, " + std::to_string(val_.size()) +
+                                   " for validation");
+  }
+  train_targets_ = Targets(train_, labels_.size(), multi_label_);
+  return Status::Ok();
+}
+
+void Trainer::ExtractFeatures() {
+  torch::NoGradGuard no_grad;
+  auto start = Clock::now();
+  auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features, int* done, int total) {
+    int64_t count = static_cast<int64_t>(split.size());
+    std::vector<torch::Tensor> direct, flipped;
+    // Batch 4 keeps the activations in cache (spike: b4 is the fastest batch at 224 px).
+    for (int64_t begin = 0; begin < count; begin += 4) {
+      int64_t end = std::min(count, begin + 4);
+      torch::Tensor x = StackImages(split.large, begin, end, kBackboneInputSize);
+      direct.push_back(backbone_->Trunk(x, kFineTuneFromBlock).contiguous());
+      flipped.push_back(backbone_->Trunk(x.flip({3}), kFineTuneFromBlock).contiguous());
+      *done += static_cast<int>(end - begin);
+      if (observer_) observer_->OnProgress("features", *done, total);
+    }
+    *acts = torch::cat({torch::cat(direct), torch::cat(flipped)});
+    std::vector<torch::Tensor> pooled;
+    for (int64_t begin = 0; begin < acts->size(0); begin += kBatchSize) {
+      int64_t end = std::min(acts->size(0), begin + kBatchSize);
+      pooled.push_back(backbone_->TopFeatures(acts->slice(0, begin, end), kFineTuneFromBlock));
+    }
+    *features = torch::cat(pooled);
+  };
+  int done = 0;
+  int total = static_cast<int>(train_.size() + val_.size());
+  run(train_, &train_acts_, &train_features_, &done, total);
+  run(val_, &val_acts_, &val_features_, &done, total);
+  report_.feature_seconds = SecondsSince(start);
+  report_.feature_images_per_second = 2.0 * total / std::max(1e-9, report_.feature_seconds);
+  report_.training_gflop += 2.0 * total * 2 * (kTrunkMacs + kTopMacs) / 1e9;
+}
+
+// Validation probabilities are [2 * n] rows, originals then flips; averaged per image.
+torch::Tensor AverageFlips(torch::Tensor probabilities) {
+  int64_t count = probabilities.size(0) / 2;
+  return (probabilities.slice(0, 0, count) + probabilities.slice(0, count)) * 0.5;
+}
+
+double Trainer::ValidationF1(torch::Tensor probabilities) {
+  std::vector<ScoredExample> examples;
+  auto accessor = probabilities.contiguous().to(torch::kFloat);
+  for (size_t idx = 0; idx < val_.size(); ++idx) {
+    torch::Tensor row = accessor[static_cast<int64_t>(idx)];
+    examples.push_back({val_.labels[idx], std::vector<float>(row.data_ptr<float>(),
+                                                             row.data_ptr<float>() + row.numel())});
+  }
+  return Evaluate(labels_, multi_label_, examples).macro_f1_at_default;
+}
+
+}  // namespace
+
+namespace {
+
+constexpr double kHeadPenalties[] = {1e-4, 1e-3, 1e-2, 3e-2};
+
+Member Trainer::TrainFrozenHead() {
+  auto start = Clock::now();
+  torch::Tensor mean = train_features_.mean(0);
+  torch::Tensor scale = train_features_.std(0).clamp_min(1e-3);
+  torch::Tensor x = (train_features_ - mean) / scale;
+  torch::Tensor x_val = (val_features_ - mean) / scale;
+  torch::Tensor targets = torch::cat({train_targets_, train_targets_});
+  int64_t num_labels = static_cast<int64_t>(labels_.size());
+  torch::nn::Linear best{nullptr};
+  double best_f1 = -1;
+  torch::Tensor best_probabilities;
+  int step_count = 0;
+  for (double penalty : kHeadPenalties) {
+    torch::manual_seed(options_.seed);
+    torch::nn::Linear head(kBackboneFeatureDim, num_labels);
+    torch::optim::Adam optimizer(head->parameters(), torch::optim::AdamOptions(0.01));
+    for (int step = 0; step < 150; ++step, ++step_count) {
+      optimizer.zero_grad();
+      torch::Tensor loss = Loss(head->forward(x), targets, multi_label_) +
+                           penalty * head->weight.pow(2).sum();
+      loss.backward();
+      optimizer.step();
+    }
+    torch::NoGradGuard no_grad;
+    torch::Tensor probabilities = AverageFlips(ToProbabilities(head->forward(x_val), multi_label_));
+    double f1 = ValidationF1(probabilities);
+    if (observer_) observer_->OnProgress("head", step_count, 150 * std::size(kHeadPenalties));
+    if (f1 > best_f1) {
+      best_f1 = f1;
+      best = head;
+      best_probabilities = probabilities;
+    }
+  }
+  Member member;
+  member.family = "frozen-head";
+  member.input_size = kBackboneInputSize;
+  member.backbone = FineTuneNet(backbone_, static_cast<int>(num_labels));
+  {
+    // Fold the standardisation into the layer: W' = W / scale, b' = b - W' . mean.
+    torch::NoGradGuard no_grad;
+    torch::Tensor weight = best->weight / scale;
+    member.backbone->fc->weight.copy_(weight);
+    member.backbone->fc->bias.copy_(best->bias - torch::mv(weight, mean));
+  }
+  member.backbone->eval();
+  report_.candidates.push_back({member.family, best_f1, SecondsSince(start), 150});
+  candidates_.emplace_back(member, best_probabilities);
+  return member;
+}
+
+Member Trainer::TrainFineTune(const Member& head, double seconds) {
+  auto start = Clock::now();
+  torch::manual_seed(options_.seed + 1);
+  FineTuneNet net = std::dynamic_pointer_cast<FineTuneNetImpl>(head.backbone->clone());
+  std::vector<torch::Tensor> body_params;
+  for (int block_idx = kFineTuneFromBlock; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
+    for (auto& param : net->top->blocks[block_idx]->parameters()) body_params.push_back(param);
+  }
+  for (auto& param : net->top->last->parameters()) body_params.push_back(param);
+  // The head starts from the frozen-head solution, so it moves faster than the body.
+  const double body_lr = 2e-4, head_lr = 1e-3;
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(body_params, std::make_unique<torch::optim::AdamWOptions>(body_lr));
+  groups.emplace_back(net->fc->parameters(), std::make_unique<torch::optim::AdamWOptions>(head_lr));
+  for (auto& group : groups) static_cast<torch::optim::AdamWOptions&>(group.options()).weight_decay(1e-2);
+  torch::optim::AdamW optimizer(std::move(groups), torch::optim::AdamWOptions(body_lr));
+  int64_t count = static_cast<int64_t>(train_.size());
+  int epochs = std::clamp(static_cast<int>(std::lround(seconds * kFineTuneImagesPerSecond / count)), 1, 40);
+  int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
+  int64_t total_steps = epochs * steps_per_epoch, step = 0;
+  net->train();
+  int epoch = 0;
+  for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
+    torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
+    for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
+      torch::Tensor idx = order.slice(0, begin, std::min(count, begin + kBatchSize));
+      double scale = LearningRate(1.0, step, total_steps);
+      auto& param_groups = optimizer.param_groups();
+      static_cast<torch::optim::AdamWOptions&>(param_groups[0].options()).lr(body_lr * scale);
+      static_cast<torch::optim::AdamWOptions&>(param_groups[1].options()).lr(head_lr * scale);
+      optimizer.zero_grad();
+      torch::Tensor loss = Loss(net->forward(train_acts_.index_select(0, idx)),
+                                train_targets_.index_select(0, idx.remainder(count)), multi_label_);
+      loss.backward();
+      optimizer.step();
+      if (observer_) observer_->OnProgress("fine-tune", static_cast<int>(step + 1), static_cast<int>(total_steps));
+    }
+    if (SecondsSince(start_) > 2 * options_.time_budget_seconds) report_.time_guard_hit = true;
+  }
+  net->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> probabilities;
+  for (int64_t begin = 0; begin < val_acts_.size(0); begin += kBatchSize) {
+    torch::Tensor batch = val_acts_.slice(0, begin, std::min(val_acts_.size(0), begin + kBatchSize));
+    probabilities.push_back(ToProbabilities(net->forward(batch), multi_label_));
+  }
+  torch::Tensor val_probabilities = AverageFlips(torch::cat(probabilities));
+  report_.training_gflop += 3.0 * 2 * kTopMacs * count * epoch / 1e9;
+  Member member{"fine-tune", kBackboneInputSize, net, nullptr};
+  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch});
+  candidates_.emplace_back(member, val_probabilities);
+  return member;
+}
+
+// Random flip, translation (reflect-padded crop) and brightness/contrast per image.
+torch::Tensor Augment(torch::Tensor batch) {
+  int64_t count = batch.size(0), size = batch.size(2), pad = size / 8;
+  torch::Tensor flip = torch::rand({count, 1, 1, 1}) < 0.5;
+  batch = torch::where(flip, batch.flip({3}), batch);
+  torch::Tensor padded = torch::nn::functional::pad(
+      batch, torch::nn::functional::PadFuncOptions({pad, pad, pad, pad}).mode(torch::kReflect));
+  torch::Tensor offsets = torch::randint(0, 2 * pad + 1, {count, 2}, torch::kLong);
+  std::vector<torch::Tensor> crops;
+  for (int64_t idx = 0; idx < count; ++idx) {
+    int64_t dy = offsets[idx][0].item<int64_t>(), dx = offsets[idx][1].item<int64_t>();
+    crops.push_back(padded[idx].slice(1, dy, dy + size).slice(2, dx, dx + size));
+  }
+  torch::Tensor out = torch::stack(crops);
+  torch::Tensor contrast = 1 + 0.4 * (torch::rand({count, 1, 1, 1}) - 0.5);
+  torch::Tensor brightness = 0.2 * (torch::rand({count, 1, 1, 1}) - 0.5);
+  return (out * contrast + brightness).clamp(0, 1).contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+torch::Tensor Trainer::ScratchValidationProbabilities(ScratchNet& net) {
+  torch::NoGradGuard no_grad;
+  Member member{"scratch", kScratchInputSize, nullptr, net};
+  std::vector<torch::Tensor> probabilities;
+  int64_t count = static_cast<int64_t>(val_.size());
+  for (int64_t begin = 0; begin < count; begin += kBatchSize) {
+    torch::Tensor x = StackImages(val_.small, begin, std::min(count, begin + kBatchSize), kScratchInputSize);
+    probabilities.push_back(member.Probabilities(x, multi_label_));
+  }
+  return torch::cat(probabilities);
+}
+
+Member Trainer::TrainScratch(double seconds) {
+  auto start = Clock::now();
+  torch::manual_seed(options_.seed + 2);
+  ScratchNet net(kScratchWidth, static_cast<int>(labels_.size()));
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& param : net->parameters()) {
+      if (param.dim() == 4) param.set_data(param.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+  torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(2e-3).weight_decay(5e-2));
+  int64_t count = static_cast<int64_t>(train_.size());
+  int epochs = std::clamp(static_cast<int>(std::lround(seconds * kScratchImagesPerSecond / count)), 2, 120);
+  int64_t batch_size = std::min<int64_t>(kBatchSize, count);
+  int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
+  int64_t total_steps = epochs * steps_per_epoch, step = 0;
+  net->train();
+  int epoch = 0;
+  for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
+    torch::Tensor order = torch::randperm(count);
+    for (int64_t batch_idx = 0; batch_idx < steps_per_epoch; ++batch_idx, ++step) {
+      torch::Tensor idx = order.slice(0, batch_idx * batch_size, (batch_idx + 1) * batch_size);
+      std::vector<const uint8_t*> pointers;
+      for (int64_t pos = 0; pos < idx.size(0); ++pos) {
+        pointers.push_back(train_.small[idx[pos].item<int64_t>()].rgb.data());
+      }
+      torch::Tensor x = Augment(ImagesToTensor(pointers, kScratchInputSize));
+      SetLearningRate(optimizer, LearningRate(2e-3, step, total_steps));
+      optimizer.zero_grad();
+      torch::Tensor loss = Loss(net->forward(x), train_targets_.index_select(0, idx), multi_label_);
+      loss.backward();
+      optimizer.step();
+      if (observer_) observer_->OnProgress("scratch", static_cast<int>(step + 1), static_cast<int>(total_steps));
+    }
+    if (SecondsSince(start_) > 2 * options_.time_budget_seconds) report_.time_guard_hit = true;
+  }
+  net->eval();
+  torch::Tensor val_probabilities = ScratchValidationProbabilities(net);
+  report_.training_gflop += 3.0 * 2 * kScratchMacs * steps_per_epoch * batch_size * epoch / 1e9;
+  Member member{"scratch", kScratchInputSize, nullptr, net};
+  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch});
+  candidates_.emplace_back(member, val_probabilities);
+  return member;
+}
+
+Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet* validation) {
+  start_ = Clock::now();
+  if (std::filesystem::exists(options_.output_dir)) {
+    return Status::AlreadyExists("output folder " + options_.output_dir.string() + " exists");
+  }
+  at::set_num_threads(std::max(1, options_.threads));
+  torch::manual_seed(options_.seed);
+  OSPREY_RETURN_IF_ERROR(Prepare(train, validation));
+  bool use_backbone = report_.backbone_used;
+  ModelFamily family = options_.family;
+  double budget = options_.time_budget_seconds;
+  double planned_features = use_backbone ? 2.0 * (train_.size() + val_.size()) / kTrunkImagesPerSecond : 0;
+  double remaining = std::max(budget - planned_features, 0.2 * budget);
+  if (use_backbone) {
+    ExtractFeatures();
+    Member head = TrainFrozenHead();
+    if (family == ModelFamily::kAuto || family == ModelFamily::kFineTune) {
+      TrainFineTune(head, remaining * (family == ModelFamily::kAuto ? 0.55 : 0.95));
+    }
+  }
+  if (family == ModelFamily::kAuto || family == ModelFamily::kScratch || !use_backbone) {
+    TrainScratch(remaining * (use_backbone ? 0.4 : 0.95));
+  }
+  report_.train_seconds = SecondsSince(start_) - report_.decode_seconds - report_.feature_seconds;
+  // Keep the best single candidate, or the average of the best two when that scores higher.
+  std::vector<size_t> order(candidates_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return report_.candidates[a].validation_f1 > report_.candidates[b].validation_f1;
+  });
+  std::vector<Member> chosen = {candidates_[order[0]].first};
+  torch::Tensor probabilities = candidates_[order[0]].second;
+  report_.chosen = chosen[0].family;
+  if (family == ModelFamily::kAuto && order.size() >= 2) {
+    torch::Tensor ensemble = (probabilities + candidates_[order[1]].second) * 0.5;
+    double f1 = ValidationF1(ensemble);
+    report_.candidates.push_back({"ensemble", f1, 0, 0});
+    if (f1 > report_.candidates[order[0]].validation_f1) {
+      chosen.push_back(candidates_[order[1]].first);
+      probabilities = ensemble;
+      report_.chosen = chosen[0].family + "+" + chosen[1].family;
+    }
+  }
+  std::vector<ScoredExample> examples;
+  for (size_t idx = 0; idx < val_.size(); ++idx) {
+    torch::Tensor row = probabilities[static_cast<int64_t>(idx)].contiguous();
+    examples.push_back({val_.labels[idx], std::vector<float>(row.data_ptr<float>(),
+                                                             row.data_ptr<float>() + row.numel())});
+  }
+  report_.validation = Evaluate(labels_, multi_label_, examples);
+  ModelArtifact artifact;
+  artifact.labels = labels_;
+  artifact.multi_label = multi_label_;
+  artifact.family = report_.chosen;
+  artifact.members = chosen;
+  for (const LabelMetrics& metrics : report_.validation.per_label) {
+    artifact.thresholds.push_back(static_cast<float>(metrics.threshold));
+  }
+  report_.total_seconds = SecondsSince(start_);
+  nlohmann::json candidates = nlohmann::json::array();
+  for (const CandidateResult& candidate : report_.candidates) {
+    candidates.push_back({{"family", candidate.family}, {"validation_f1", candidate.validation_f1},
+                          {"seconds", candidate.seconds}, {"epochs", candidate.epochs}});
+  }
+  artifact.training_json = nlohmann::json{
+      {"seed", options_.seed}, {"time_budget_seconds", budget},
+      {"backbone", use_backbone ? "nsfwjs@4.3.0 MobileNetV2 (ImageNet layers through block_10)" : "none"},
+      {"candidates", candidates}, {"number_of_training_images", report_.num_training_images},
+      {"number_of_validation_images", report_.num_validation_images},
+      {"skipped_images", report_.skipped.size()}, {"seconds", report_.total_seconds}}.dump();
+  artifact.metrics_json = nlohmann::json{
+      {"validation_f1", report_.validation.f1},
+      {"validation_macro_f1_at_default", report_.validation.macro_f1_at_default},
+      {"validation_accuracy", report_.validation.accuracy}}.dump();
+  OSPREY_RETURN_IF_ERROR(SaveArtifact(artifact, options_.output_dir));
+  return report_;
+}
+
+}  // namespace
+
+Result<TrainingReport> TrainClassifier(const TrainingSet& train, const TrainingSet* validation,
+                                       const TrainingOptions& options, TrainingObserver* observer) {
+  try {
+    Trainer trainer(options, observer);
+    return trainer.Run(train, validation);
+  } catch (const std::exception& e) {
+    return TorchError(e, "training");
+  }
+}
+
+std::filesystem::path DefaultBackboneDir() {
+  if (const char* dir = std::getenv("OSPREY_BACKBONE_DIR"); dir && *dir) return dir;
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache && *cache) {
+    return std::filesystem::path(cache) / "osprey" / "backbone";
+  }
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home ? home : "/tmp") / ".cache" / "osprey" / "backbone";
+}
+
+Status CheckBackbone(const std::filesystem::path& dir) { return LoadBackbone(dir).status(); }
+
+void SetEngineThreads(int threads) { at::set_num_threads(std::max(1, threads)); }
+
+}  // namespace osprey::engine
