@@ -1,0 +1,22 @@
+#include "api/aws_json/dispatcher.h"
+
+#include <utility>
+
+namespace osprey::api {
+
+OperationFn FindOperation(std::string_view operation_name) {
+  static constexpr std::pair<std::string_view, OperationFn> kRoutes[] = {
+      {"CreateProject", &CreateProject},
+      {"DescribeProjects", &DescribeProjects},
+      {"DeleteProject", &DeleteProject},
+      {"TagResource", &TagResource},
+      {"UntagResource", &UntagResource},
+      {"ListTagsForResource", &ListTagsForResource},
+  };
+  for (const auto& [name, fn] : kRoutes) {
+    if (name == operation_name) return fn;
+  }
+  return nullptr;
+}
+
+}  // namespace osprey::api

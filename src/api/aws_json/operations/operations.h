@@ -1,0 +1,30 @@
+// One function per Rekognition operation: JSON request body in, JSON response body out.
+// Each validates its members against the model (api/shapes.h), calls the service, and
+// serialises the result. Errors come back as Status; the dispatcher maps them to AWS errors.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "service/rekognition_service.h"
+
+namespace osprey::api {
+
+using OperationFn = Result<nlohmann::json> (*)(const nlohmann::json& body,
+                                                const service::RequestContext& ctx,
+                                                service::RekognitionService& service);
+
+Result<nlohmann::json> CreateProject(const nlohmann::json&, const service::RequestContext&,
+                                     service::RekognitionService&);
+Result<nlohmann::json> DescribeProjects(const nlohmann::json&, const service::RequestContext&,
+                                        service::RekognitionService&);
+Result<nlohmann::json> DeleteProject(const nlohmann::json&, const service::RequestContext&,
+                                     service::RekognitionService&);
+Result<nlohmann::json> TagResource(const nlohmann::json&, const service::RequestContext&,
+                                   service::RekognitionService&);
+Result<nlohmann::json> UntagResource(const nlohmann::json&, const service::RequestContext&,
+                                     service::RekognitionService&);
+Result<nlohmann::json> ListTagsForResource(const nlohmann::json&, const service::RequestContext&,
+                                           service::RekognitionService&);
+
+}  // namespace osprey::api

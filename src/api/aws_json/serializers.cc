@@ -1,0 +1,26 @@
+#include "api/aws_json/serializers.h"
+
+namespace osprey::api {
+
+nlohmann::json EpochSeconds(int64_t millis) { return static_cast<double>(millis) / 1000.0; }
+
+nlohmann::json ToJson(const service::DatasetMetadata& dataset) {
+  nlohmann::json out = {{"CreationTimestamp", EpochSeconds(dataset.creation_ms)},
+                        {"DatasetType", dataset.dataset_type},
+                        {"DatasetArn", dataset.dataset_arn},
+                        {"Status", dataset.status}};
+  if (!dataset.status_message.empty()) out["StatusMessage"] = dataset.status_message;
+  if (!dataset.status_message_code.empty()) out["StatusMessageCode"] = dataset.status_message_code;
+  return out;
+}
+
+nlohmann::json ToJson(const service::ProjectDescription& project) {
+  nlohmann::json datasets = nlohmann::json::array();
+  for (const auto& dataset : project.datasets) datasets.push_back(ToJson(dataset));
+  return {{"ProjectArn", project.project_arn},
+          {"CreationTimestamp", EpochSeconds(project.creation_ms)},
+          {"Status", project.status},
+          {"Datasets", datasets}};
+}
+
+}  // namespace osprey::api

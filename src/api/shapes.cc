@@ -1,0 +1,71 @@
+#include "api/shapes.h"
+
+namespace osprey::api::shapes {
+namespace {
+constexpr char kNamePattern[] = R"([a-zA-Z0-9_.\-]+)";
+constexpr char kProjectArnPattern[] =
+    R"((^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project\/[a-zA-Z0-9_.\-]{1,255}\/[0-9]+$))";
+constexpr char kVersionArnPattern[] =
+    R"((^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project\/[a-zA-Z0-9_.\-]{1,255}\/version\/[a-zA-Z0-9_.\-]{1,255}\/[0-9]+$))";
+constexpr char kDatasetArnPattern[] =
+    R"((^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project\/[a-zA-Z0-9_.\-]{1,255}\/dataset\/(train|test)\/[0-9]+$))";
+constexpr char kTagKeyPattern[] = R"(^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]*$)";
+constexpr char kTagValuePattern[] = R"(^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)";
+
+StringRule Make(size_t min, size_t max, const std::regex* re, const char* text) {
+  StringRule rule;
+  rule.min = min;
+  rule.max = max;
+  rule.pattern = re;
+  rule.pattern_text = text;
+  return rule;
+}
+}  // namespace
+
+const StringRule& ProjectName() {
+  static const std::regex re(kNamePattern);
+  static const StringRule rule = Make(1, 255, &re, kNamePattern);
+  return rule;
+}
+const StringRule& VersionName() { return ProjectName(); }
+const StringRule& ProjectArn() {
+  static const std::regex re(kProjectArnPattern);
+  static const StringRule rule = Make(20, 2048, &re, kProjectArnPattern);
+  return rule;
+}
+const StringRule& ProjectVersionArn() {
+  static const std::regex re(kVersionArnPattern);
+  static const StringRule rule = Make(20, 2048, &re, kVersionArnPattern);
+  return rule;
+}
+const StringRule& DatasetArn() {
+  static const std::regex re(kDatasetArnPattern);
+  static const StringRule rule = Make(20, 2048, &re, kDatasetArnPattern);
+  return rule;
+}
+const StringRule& ResourceArn() {
+  static const StringRule rule = Make(20, 2048, nullptr, "");
+  return rule;
+}
+const StringRule& TagKey() {
+  static const StringRule rule = [] {
+    StringRule r = Make(1, 128, nullptr, kTagKeyPattern);
+    r.check = &IsValidTagKey;
+    return r;
+  }();
+  return rule;
+}
+const StringRule& TagValue() {
+  static const StringRule rule = [] {
+    StringRule r = Make(0, 256, nullptr, kTagValuePattern);
+    r.check = &IsValidTagValue;
+    return r;
+  }();
+  return rule;
+}
+const StringRule& PaginationToken() {
+  static const StringRule rule = Make(0, 1024, nullptr, "");
+  return rule;
+}
+
+}  // namespace osprey::api::shapes

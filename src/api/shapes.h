@@ -1,0 +1,18 @@
+// Constraint rules for the model's shared string shapes (rekognition-custom-labels-model.json).
+#pragma once
+
+#include "api/request_fields.h"
+
+namespace osprey::api::shapes {
+
+const StringRule& ProjectName();         // 1..255, [a-zA-Z0-9_.\-]+
+const StringRule& VersionName();         // 1..255, [a-zA-Z0-9_.\-]+
+const StringRule& ProjectArn();          // 20..2048, project ARN pattern
+const StringRule& ProjectVersionArn();   // 20..2048, version ARN pattern
+const StringRule& DatasetArn();          // 20..2048, dataset ARN pattern
+const StringRule& ResourceArn();         // 20..2048, no pattern
+const StringRule& TagKey();              // 1..128
+const StringRule& TagValue();            // 0..256
+const StringRule& PaginationToken();     // 0..1024 (ExtendedPaginationToken)
+
+}  // namespace osprey::api::shapes

@@ -1,0 +1,86 @@
+#include "cli/server_app.h"
+
+#include "api/api_handler.h"
+#include "auth/sigv4.h"
+#include "http/http_server.h"
+#include "metadata/sqlite_metadata_store.h"
+#include "service/rekognition_service.h"
+#include "storage/local_object_store.h"
+
+namespace osprey::cli {
+
+struct ServerApp::Impl {
+  std::unique_ptr<metadata::SqliteMetadataStore> metadata;
+  std::unique_ptr<storage::LocalObjectStore> objects;
+  std::unique_ptr<auth::StaticCredentialStore> credentials;
+  std::unique_ptr<service::RekognitionService> service;
+  std::unique_ptr<api::ApiHandler> api;
+  std::unique_ptr<http::HttpServer> http;
+};
+
+namespace {
+
+http::HttpResponse Health() {
+  http::HttpResponse response;
+  response.content_type = "application/json";
+  response.body = R"({"status":"ok"})";
+  return response;
+}
+
+// Until the S3 surface lands, non-JSON requests get S3's NotImplemented error.
+http::HttpResponse NotImplemented() {
+  http::HttpResponse response;
+  response.status = 501;
+  response.content_type = "application/xml";
+  response.body =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>"
+      "<Message>This S3 operation is not implemented.</Message></Error>";
+  return response;
+}
+
+}  // namespace
+
+ServerApp::ServerApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerApp::~ServerApp() = default;
+
+Result<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerConfig& config,
+                                                    const Clock& clock) {
+  auto impl = std::make_unique<Impl>();
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return Status::Internal("cannot create data directory " + config.data_dir.string() + ": " +
+                            ec.message());
+  }
+  OSPREY_ASSIGN_OR_RETURN(impl->metadata, metadata::SqliteMetadataStore::Open(
+                                              (config.data_dir / "osprey.db").string()));
+  OSPREY_ASSIGN_OR_RETURN(impl->objects,
+                          storage::LocalObjectStore::Open(config.data_dir / "buckets", clock));
+  impl->credentials = std::make_unique<auth::StaticCredentialStore>(
+      std::map<std::string, std::string>{{config.access_key_id, config.secret_access_key}});
+  impl->service = std::make_unique<service::RekognitionService>(
+      *impl->metadata, *impl->objects, clock, service::ServiceOptions{});
+  impl->api = std::make_unique<api::ApiHandler>(*impl->service, *impl->credentials, clock,
+                                                api::ApiOptions{});
+  http::HttpServerOptions http_options;
+  http_options.host = config.host;
+  http_options.port = config.port;
+  http_options.worker_threads = config.worker_threads;
+  impl->http = http::HttpServer::Create(http_options);
+  api::ApiHandler* api = impl->api.get();
+  impl->http->SetHandler([api](http::HttpRequest& request) {
+    if (request.Header("x-amz-target") != nullptr) return api->Handle(request);
+    if ((request.method == "GET" || request.method == "HEAD") && request.path == "/health") {
+      return Health();
+    }
+    return NotImplemented();
+  });
+  OSPREY_RETURN_IF_ERROR(impl->http->Bind());
+  return std::unique_ptr<ServerApp>(new ServerApp(std::move(impl)));
+}
+
+int ServerApp::port() const { return impl_->http->port(); }
+Status ServerApp::Run() { return impl_->http->Listen(); }
+void ServerApp::Stop() { impl_->http->Stop(); }
+
+}  // namespace osprey::cli
