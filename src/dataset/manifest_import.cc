@@ -1,0 +1,153 @@
+#include "dataset/manifest_import.h"
+
+#include <functional>
+#include <unordered_set>
+
+#include "dataset/image_check.h"
+#include "dataset/manifest_errors.h"
+#include "dataset/manifest_line.h"
+
+namespace osprey::dataset {
+namespace {
+
+constexpr size_t kMaxReportedIndices = 1000;
+
+// Duplicate detection keeps 128 bits per source-ref instead of the string: a hostile manifest
+// of 250,000 long source-refs must not cost gigabytes.
+struct RefHash {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  bool operator==(const RefHash&) const = default;
+};
+struct RefHashHasher {
+  size_t operator()(const RefHash& h) const { return static_cast<size_t>(h.a ^ (h.b * 31)); }
+};
+RefHash HashRef(std::string_view ref) {
+  uint64_t fnv = 14695981039346656037ull;
+  for (char c : ref) fnv = (fnv ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return RefHash{fnv, std::hash<std::string_view>{}(ref)};
+}
+
+class Importer {
+ public:
+  Importer(const storage::ObjectStore& images, const ImportOptions& options,
+           const EntrySink& sink)
+      : images_(images), options_(options), sink_(sink) {
+    result_.image_bucket = options.required_bucket;
+  }
+
+  // Returns false when a terminal file error stops the import.
+  Result<bool> Add(const ManifestLine& line) {
+    ++result_.total_lines;
+    if (result_.total_lines > options_.limits.max_lines) return Fail(kErrTooManyRows);
+    ParsedLine parsed = line.too_long ? ParsedLine{} : ParseManifestLine(line.text, options_.limits);
+    if (line.too_long) parsed.drop_code = std::string(kErrLineTooLong);
+    if (!parsed.drop_code && !seen_.insert(HashRef(parsed.entry.source_ref)).second) {
+      parsed.drop_code = std::string(kErrDuplicateSourceRef);
+    }
+    if (parsed.drop_code) {
+      ++result_.dropped_lines;
+      NoteInvalid(line.index);
+      return true;
+    }
+    if (result_.image_bucket.empty()) result_.image_bucket = parsed.entry.bucket;
+    if (parsed.entry.bucket != result_.image_bucket) return Fail(kErrMultipleBuckets);
+    ImageCheck image = CheckImage(images_, parsed.entry.bucket, parsed.entry.key,
+                                  parsed.has_detection, options_.limits);
+    if (image.error) AddLineError(parsed, *image.error);
+    if (parsed.entry.image_width == 0) {
+      parsed.entry.image_width = image.width;
+      parsed.entry.image_height = image.height;
+    }
+    FinishLine(parsed);
+    if (parsed.entry.has_errors) {
+      ++result_.error_entries;
+      NoteInvalid(line.index);
+    }
+    for (const auto& label : parsed.entry.labels) {
+      if (result_.labels.size() <= options_.limits.max_labels) result_.labels.insert(label.name);
+    }
+    ++result_.entries;
+    batch_.push_back(std::move(parsed.entry));
+    if (batch_.size() >= options_.batch_size) OSPREY_RETURN_IF_ERROR(Flush());
+    return true;
+  }
+
+  Status Flush() {
+    if (batch_.empty()) return Status::Ok();
+    Status s = sink_(batch_);
+    batch_.clear();
+    return s;
+  }
+
+  // The rules that need the whole file (§9.2).
+  void Finish() {
+    if (result_.failure) return;
+    if (result_.total_lines == 0) {
+      Fail(kErrEmptyManifest);
+    } else if (result_.labels.size() > options_.limits.max_labels) {
+      Fail(kErrTooManyLabels);
+    } else if (static_cast<double>(result_.dropped_lines + result_.error_entries) >
+               options_.limits.max_invalid_fraction * static_cast<double>(result_.total_lines)) {
+      Fail(kErrTooManyRecordsInError);
+    }
+  }
+
+  bool Fail(std::string_view code) {
+    result_.failure = MakeError(code);
+    return false;
+  }
+
+  ImportResult& result() { return result_; }
+
+ private:
+  void NoteInvalid(int64_t index) {
+    if (result_.invalid_line_indices.size() < kMaxReportedIndices) {
+      result_.invalid_line_indices.push_back(index);
+    }
+  }
+
+  const storage::ObjectStore& images_;
+  const ImportOptions& options_;
+  const EntrySink& sink_;
+  ImportResult result_;
+  std::unordered_set<RefHash, RefHashHasher> seen_;
+  std::vector<DatasetEntry> batch_;
+};
+
+}  // namespace
+
+Result<ImportResult> ImportManifest(const ChunkReader& read, int64_t manifest_bytes,
+                                    const storage::ObjectStore& images,
+                                    const ImportOptions& options, const EntrySink& sink) {
+  Importer importer(images, options, sink);
+  if (manifest_bytes > options.limits.max_manifest_bytes) {
+    importer.Fail(kErrManifestTooLarge);
+    return std::move(importer.result());
+  }
+  ManifestLineReader reader(read, options.limits.max_line_bytes);
+  ManifestLine line;
+  while (reader.Next(line)) {
+    OSPREY_ASSIGN_OR_RETURN(bool go_on, importer.Add(line));
+    if (!go_on) return std::move(importer.result());
+    // A manifest that grew past the size limit while we read it is still too large.
+    if (reader.bytes_read() > options.limits.max_manifest_bytes) {
+      importer.Fail(kErrManifestTooLarge);
+      return std::move(importer.result());
+    }
+  }
+  OSPREY_RETURN_IF_ERROR(reader.status());
+  OSPREY_RETURN_IF_ERROR(importer.Flush());
+  importer.Finish();
+  return std::move(importer.result());
+}
+
+std::optional<LineError> CheckTrainingLabels(size_t label_count, bool object_detection,
+                                             const ManifestLimits& limits) {
+  if (label_count > limits.max_labels) return MakeError(kErrTooManyLabels);
+  size_t minimum = object_detection ? 1 : limits.min_classification_labels;
+  if (label_count < minimum) return MakeError(kErrTooFewLabels);
+  return std::nullopt;
+}
+
+}  // namespace osprey::dataset

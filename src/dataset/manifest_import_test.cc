@@ -1,0 +1,227 @@
+#include "dataset/manifest_import.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "dataset/manifest_errors.h"
+#include "storage/local_object_store.h"
+
+namespace osprey::dataset {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// The first 33 bytes of a PNG: enough for ProbeImageHeader, nothing to decode.
+std::string PngHeader(uint32_t width, uint32_t height) {
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+  for (uint32_t v : {width, height}) {
+    for (int shift = 24; shift >= 0; shift -= 8) png += static_cast<char>((v >> shift) & 0xFF);
+  }
+  png += std::string("\x08\x02\0\0\0\0\0\0\0", 9);
+  return png;
+}
+
+std::string ClassLine(const std::string& ref, const std::string& label) {
+  json line = {{"source-ref", ref},
+               {"a", 1},
+               {"a-metadata",
+                {{"confidence", 1},
+                 {"class-name", label},
+                 {"human-annotated", "yes"},
+                 {"creation-date", "2020-03-06T17:46:39.176"},
+                 {"type", "groundtruth/image-classification"}}}};
+  return line.dump();
+}
+
+std::string BoxLine(const std::string& ref) {
+  json line = {{"source-ref", ref},
+               {"bb", {{"image_size", {{{"width", 320}, {"height", 240}, {"depth", 3}}}},
+                       {"annotations", {{{"class_id", 0}, {"left", 5}, {"top", 5},
+                                         {"width", 50}, {"height", 40}}}}}},
+               {"bb-metadata", {{"objects", {{{"confidence", 1}}}},
+                                {"class-map", {{"0", "bird"}}},
+                                {"type", "groundtruth/object-detection"},
+                                {"human-annotated", "yes"},
+                                {"creation-date", "2024-01-01T00:00:00"}}}};
+  return line.dump();
+}
+
+class ManifestImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("osprey-import-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    store_ = std::move(storage::LocalObjectStore::Open(dir_)).value();
+    ASSERT_TRUE(store_->CreateBucket("imgs").ok());
+    ASSERT_TRUE(store_->CreateBucket("other").ok());
+    for (int image_idx = 0; image_idx < 20; ++image_idx) {
+      Put("imgs", "i/" + std::to_string(image_idx) + ".png", PngHeader(320, 240));
+    }
+    Put("other", "o.png", PngHeader(320, 240));
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Put(const std::string& bucket, const std::string& key, const std::string& bytes) {
+    ASSERT_TRUE(store_->PutObject(bucket, key, bytes, {}).ok());
+  }
+  static std::string Ref(int image_idx) { return "s3://imgs/i/" + std::to_string(image_idx) + ".png"; }
+
+  // Imports `text`, collecting what reaches the sink.
+  ImportResult Import(const std::string& text, ImportOptions options = {}) {
+    entries_.clear();
+    options.batch_size = 3;
+    auto result = ImportManifest(StringChunkReader(text), static_cast<int64_t>(text.size()),
+                                 *store_, options, [this](std::vector<DatasetEntry>& batch) {
+                                   for (auto& e : batch) entries_.push_back(std::move(e));
+                                   return Status::Ok();
+                                 });
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return std::move(result).value();
+  }
+  std::string Manifest(int lines, const std::string& bad_line = "", int bad_every = 0) {
+    std::string text;
+    for (int line_idx = 0; line_idx < lines; ++line_idx) {
+      bool bad = bad_every > 0 && line_idx % bad_every == bad_every - 1;
+      text += (bad ? bad_line : ClassLine(Ref(line_idx), line_idx % 2 ? "cat" : "dog")) + "\n";
+    }
+    return text;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<storage::LocalObjectStore> store_;
+  std::vector<DatasetEntry> entries_;
+};
+
+TEST_F(ManifestImportTest, GoodManifestImportsEveryLine) {
+  ImportResult r = Import(Manifest(10) + BoxLine(Ref(15)));  // no final newline
+  EXPECT_FALSE(r.failure);
+  EXPECT_EQ(r.total_lines, 11);
+  EXPECT_EQ(r.entries, 11);
+  EXPECT_EQ(r.error_entries, 0);
+  EXPECT_EQ(r.image_bucket, "imgs");
+  EXPECT_EQ(r.labels, (std::set<std::string>{"bird", "cat", "dog"}));
+  ASSERT_EQ(entries_.size(), 11u);
+  EXPECT_EQ(entries_[10].boxes.size(), 1u);
+  EXPECT_EQ(entries_[0].image_width, 320);
+}
+
+TEST_F(ManifestImportTest, BadLinesAreFlaggedAndCountedExactly) {
+  // 10 lines: one invalid JSON (dropped), one missing image (kept with ERROR_INVALID_IMAGE).
+  std::string text = Manifest(8) + "{not json\n" + ClassLine("s3://imgs/missing.png", "cat") + "\n";
+  ImportResult r = Import(text);
+  EXPECT_FALSE(r.failure);
+  EXPECT_EQ(r.total_lines, 10);
+  EXPECT_EQ(r.dropped_lines, 1);
+  EXPECT_EQ(r.error_entries, 1);
+  EXPECT_EQ(r.entries, 9);
+  EXPECT_EQ(r.invalid_line_indices, (std::vector<int64_t>{8, 9}));
+  ASSERT_EQ(entries_.size(), 9u);
+  EXPECT_TRUE(entries_[8].has_errors);
+  EXPECT_NE(entries_[8].line.find("ERROR_INVALID_IMAGE"), std::string::npos);
+}
+
+TEST_F(ManifestImportTest, TwentyPercentRule) {
+  // Exactly 20 % invalid passes; one more fails (§9.2: cumulative over all rules).
+  EXPECT_FALSE(Import(Manifest(10, "garbage", 5)).failure);
+  std::string text = Manifest(10, "garbage", 5) + ClassLine("s3://imgs/none.png", "x") + "\n";
+  ImportResult r = Import(text);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->code, kErrTooManyRecordsInError);
+  EXPECT_EQ(r.failure->message, "The manifest file has too many terminal errors.");
+}
+
+TEST_F(ManifestImportTest, BlankCrlfAndBomLines) {
+  std::string text = "\xEF\xBB\xBF" + ClassLine(Ref(10), "a") + "\r\n" + ClassLine(Ref(11), "b") +
+                     "\r\n\r\n" + Manifest(8) + ClassLine(Ref(0), "again") + "\n";
+  ImportResult r = Import(text);
+  EXPECT_FALSE(r.failure);
+  EXPECT_EQ(r.total_lines, 12);     // the blank line counts (§9.2)
+  EXPECT_EQ(r.dropped_lines, 2);    // the blank line and the duplicate of image 0
+  EXPECT_EQ(r.entries, 10);
+  EXPECT_EQ(entries_[0].source_ref, Ref(10));
+  EXPECT_EQ(r.labels.count("again"), 0u);
+}
+
+TEST_F(ManifestImportTest, TerminalFileErrors) {
+  EXPECT_EQ(Import("").failure->code, kErrEmptyManifest);
+  ImportOptions rows;
+  rows.limits.max_lines = 5;
+  EXPECT_EQ(Import(Manifest(6), rows).failure->code, kErrTooManyRows);
+  EXPECT_FALSE(Import(Manifest(5), rows).failure);
+  ImportOptions size;
+  size.limits.max_manifest_bytes = 100;
+  EXPECT_EQ(Import(Manifest(6), size).failure->code, kErrManifestTooLarge);
+  ImportOptions labels;
+  labels.limits.max_labels = 1;
+  EXPECT_EQ(Import(Manifest(4)).labels.size(), 2u);
+  EXPECT_EQ(Import(Manifest(4), labels).failure->code, kErrTooManyLabels);
+  EXPECT_EQ(Import(Manifest(3) + ClassLine("s3://other/o.png", "a") + "\n").failure->code,
+            kErrMultipleBuckets);
+  ImportOptions bucket;
+  bucket.required_bucket = "other";
+  EXPECT_EQ(Import(Manifest(1), bucket).failure->code, kErrMultipleBuckets);
+}
+
+TEST_F(ManifestImportTest, EndlessLineIsDroppedWithoutBufferingIt) {
+  ImportOptions options;
+  options.limits.max_line_bytes = 1000;
+  std::string text = Manifest(9) + std::string(3 << 20, 'x');  // 3 MiB, no newline
+  ImportResult r = Import(text, options);
+  EXPECT_EQ(r.total_lines, 10);
+  EXPECT_EQ(r.dropped_lines, 1);
+  EXPECT_FALSE(r.failure);
+  ManifestLineReader reader(StringChunkReader(text), 1000, /*chunk_bytes=*/4096);
+  ManifestLine line;
+  int64_t lines = 0;
+  bool last_too_long = false;
+  while (reader.Next(line)) {
+    ++lines;
+    EXPECT_LE(line.text.size(), 1001u);
+    last_too_long = line.too_long;
+  }
+  EXPECT_EQ(lines, 10);
+  EXPECT_TRUE(last_too_long);
+}
+
+TEST_F(ManifestImportTest, ImageChecksUseTheHeaderOnly) {
+  Put("imgs", "small.png", PngHeader(32, 32));
+  Put("imgs", "bomb.png", PngHeader(65500, 65500));
+  Put("imgs", "wide.png", PngHeader(1400, 64));
+  Put("imgs", "gif.gif", "GIF89a\x01\0\x01\0");
+  Put("imgs", "box-small.png", PngHeader(32, 32));
+  std::string text;
+  for (const char* key : {"small.png", "bomb.png", "wide.png", "gif.gif"}) {
+    text += ClassLine(std::string("s3://imgs/") + key, "a") + "\n";
+  }
+  text += BoxLine("s3://imgs/box-small.png") + "\n";
+  ImportOptions options;
+  options.limits.max_invalid_fraction = 1.0;
+  ImportResult r = Import(text, options);
+  ASSERT_EQ(entries_.size(), 5u);
+  for (size_t entry_idx = 0; entry_idx < 4; ++entry_idx) {
+    EXPECT_NE(entries_[entry_idx].line.find("\"ERROR_INVALID_IMAGE\""), std::string::npos)
+        << entries_[entry_idx].line;
+  }
+  EXPECT_NE(entries_[4].line.find("ERROR_INVALID_IMAGE_DIMENSION"), std::string::npos);
+  ImportOptions tiny;
+  tiny.limits.max_image_bytes = 10;
+  tiny.limits.max_invalid_fraction = 1.0;
+  Import(ClassLine(Ref(0), "a"), tiny);
+  EXPECT_TRUE(entries_[0].has_errors);
+}
+
+TEST(CheckTrainingLabelsTest, TooFewAndTooMany) {
+  ManifestLimits limits;
+  EXPECT_EQ(CheckTrainingLabels(1, false, limits)->code, kErrTooFewLabels);
+  EXPECT_FALSE(CheckTrainingLabels(1, true, limits));
+  EXPECT_FALSE(CheckTrainingLabels(2, false, limits));
+  EXPECT_EQ(CheckTrainingLabels(251, false, limits)->code, kErrTooManyLabels);
+}
+
+}  // namespace
+}  // namespace osprey::dataset
