@@ -22,6 +22,59 @@ const std::vector<std::string_view>& Migrations() {
           PRIMARY KEY (resource_arn, key)
         );
       )sql",
+      // 2: datasets, their entries and labels, import staging, background jobs.
+      // datasets -> projects is RESTRICT so that DeleteProject refuses while datasets exist.
+      R"sql(
+        CREATE TABLE datasets (
+          id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+          project_id          INTEGER NOT NULL REFERENCES projects(id) ON DELETE RESTRICT,
+          arn                 TEXT NOT NULL UNIQUE,
+          dataset_type        TEXT NOT NULL,
+          creation_ms         INTEGER NOT NULL,
+          updated_ms          INTEGER NOT NULL,
+          status              TEXT NOT NULL,
+          status_message      TEXT NOT NULL DEFAULT '',
+          status_message_code TEXT NOT NULL DEFAULT '',
+          image_bucket        TEXT NOT NULL DEFAULT '',
+          UNIQUE (project_id, dataset_type)
+        );
+        CREATE TABLE dataset_entries (
+          id          INTEGER PRIMARY KEY AUTOINCREMENT,
+          dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+          source_ref  TEXT NOT NULL,
+          line        TEXT NOT NULL,
+          is_labeled  INTEGER NOT NULL,
+          has_errors  INTEGER NOT NULL,
+          UNIQUE (dataset_id, source_ref)
+        );
+        CREATE TABLE dataset_entry_labels (
+          entry_id INTEGER NOT NULL REFERENCES dataset_entries(id) ON DELETE CASCADE,
+          label    TEXT NOT NULL,
+          has_box  INTEGER NOT NULL,
+          PRIMARY KEY (entry_id, label)
+        ) WITHOUT ROWID;
+        CREATE INDEX dataset_entry_labels_by_label ON dataset_entry_labels (label, entry_id);
+        CREATE TABLE staged_entries (
+          job_key    TEXT NOT NULL,
+          source_ref TEXT NOT NULL,
+          seq        INTEGER NOT NULL,
+          line       TEXT NOT NULL,
+          is_labeled INTEGER NOT NULL,
+          has_errors INTEGER NOT NULL,
+          labels     TEXT NOT NULL,
+          PRIMARY KEY (job_key, source_ref)
+        );
+        CREATE TABLE jobs (
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind          TEXT NOT NULL,
+          resource_arn  TEXT NOT NULL,
+          state         TEXT NOT NULL,
+          message       TEXT NOT NULL DEFAULT '',
+          created_ms    INTEGER NOT NULL,
+          updated_ms    INTEGER NOT NULL
+        );
+        CREATE INDEX jobs_by_state ON jobs (state);
+      )sql",
   };
   return kMigrations;
 }

@@ -13,6 +13,12 @@ Status SqliteStatus(sqlite3* db, int rc, std::string_view context) {
       return Status::AlreadyExists(message);
     }
     if (extended == SQLITE_CONSTRAINT_FOREIGNKEY) return Status::InUse(message);
+    // ON DELETE RESTRICT is enforced by an internal trigger, so it reports
+    // SQLITE_CONSTRAINT_TRIGGER with SQLite's fixed foreign-key message.
+    if (extended == SQLITE_CONSTRAINT_TRIGGER &&
+        message.find("FOREIGN KEY constraint failed") != std::string::npos) {
+      return Status::InUse(message);
+    }
   }
   return Status::Internal(message);
 }
@@ -56,6 +62,12 @@ Status Statement::Run() {
   while (Step()) {
   }
   return status_;
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  if (stmt_ != nullptr) status_ = Status::Ok();
 }
 
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }

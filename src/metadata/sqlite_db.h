@@ -30,6 +30,8 @@ class Statement {
   bool Step();
   // Runs to completion; returns the first error.
   Status Run();
+  // Makes the statement ready to bind and run again (bindings cleared, status reset).
+  void Reset();
   const Status& status() const { return status_; }
 
   int64_t Int(int column) const;
