@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -54,6 +55,31 @@ Status TempFile::Append(std::string_view data) {
       return IoError("write failed", errno);
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status TempFile::AppendFrom(int src_fd, int64_t length) {
+  // copy_file_range keeps the bytes in the kernel (and may share extents on CoW file systems);
+  // it can refuse (EXDEV, EINVAL, ENOSYS on old kernels), so fall back to read/write.
+  off_t src_offset = 0;
+  while (length > 0) {
+    ssize_t n = ::copy_file_range(src_fd, &src_offset, fd_, nullptr, static_cast<size_t>(length), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
+    if (n < 0) return IoError("copy failed", errno);
+    if (n == 0) return Status::Internal("source file is shorter than expected");
+    length -= n;
+  }
+  std::string buffer(static_cast<size_t>(std::min<int64_t>(length, 1 << 20)), '\0');
+  while (length > 0) {
+    ssize_t n = ::pread(src_fd, buffer.data(), std::min<size_t>(buffer.size(), length), src_offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("read failed", errno);
+    if (n == 0) return Status::Internal("source file is shorter than expected");
+    OSPREY_RETURN_IF_ERROR(Append(std::string_view(buffer.data(), static_cast<size_t>(n))));
+    src_offset += n;
+    length -= n;
   }
   return Status::Ok();
 }

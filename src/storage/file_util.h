@@ -25,6 +25,8 @@ class TempFile {
   const std::filesystem::path& path() const { return path_; }
   // Inode number of the file (stable across the rename).
   uint64_t inode() const { return inode_; }
+  // Appends the first `length` bytes of the open file `src_fd` (kernel-side copy where possible).
+  Status AppendFrom(int src_fd, int64_t length);
 
  private:
   TempFile(std::filesystem::path path, int fd, uint64_t inode)

@@ -63,6 +63,7 @@ Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const fs::path&
                                                                  const Clock& clock) {
   std::error_code ec;
   fs::create_directories(root / ".tmp", ec);
+  if (!ec) fs::create_directories(root / ".uploads", ec);
   if (ec) return Status::Internal("cannot create " + root.string() + ": " + ec.message());
   // Anything in .tmp is a write that never committed (crash or kill): drop it.
   for (const auto& entry : fs::directory_iterator(root / ".tmp", ec)) {
@@ -98,7 +99,7 @@ Status LocalObjectStore::CreateBucket(std::string_view bucket) {
 Status LocalObjectStore::DeleteBucket(std::string_view bucket) {
   OSPREY_ASSIGN_OR_RETURN(fs::path dir, BucketDir(bucket));
   if (!BucketExists(bucket)) return NoSuchBucket(bucket);
-  OSPREY_ASSIGN_OR_RETURN(ListResult any, ListObjects(bucket, ListOptions{"", "", 1}));
+  OSPREY_ASSIGN_OR_RETURN(ListResult any, ListObjects(bucket, ListOptions{"", "", 1, ""}));
   if (!any.objects.empty()) {
     return Status::InUse("The bucket you tried to delete is not empty: " + std::string(bucket));
   }
@@ -145,7 +146,7 @@ Result<ObjectInfo> LocalObjectStore::PutObjectStream(std::string_view bucket, st
   auth::Md5Hasher md5;
   int64_t size = 0;
   OSPREY_RETURN_IF_ERROR(producer([&](std::string_view chunk) {
-    md5.Update(chunk);
+    if (options.etag_override.empty()) md5.Update(chunk);
     size += static_cast<int64_t>(chunk.size());
     return data_file.Append(chunk);
   }));
@@ -156,17 +157,20 @@ Result<ObjectInfo> LocalObjectStore::PutObjectStream(std::string_view bucket, st
   info.content_type = options.content_type;
   info.last_modified_ms = clock_.NowMillis();
   info.user_metadata = options.user_metadata;
+  OSPREY_RETURN_IF_ERROR(CommitObject(dir, data_file, info));
+  return info;
+}
 
+Status LocalObjectStore::CommitObject(const fs::path& dir, TempFile& data, const ObjectInfo& info) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Status::Internal("cannot create object directory: " + ec.message());
   // The meta names the data file's inode, so a crash between the two renames is detected on
   // read (see ReadMeta) instead of pairing new bytes with an old ETag.
   OSPREY_ASSIGN_OR_RETURN(TempFile meta_file, TempFile::Create(root_ / ".tmp"));
-  OSPREY_RETURN_IF_ERROR(meta_file.Append(EncodeObjectMeta(info, data_file.inode())));
-  OSPREY_RETURN_IF_ERROR(data_file.Commit(dir / kDataFile));
-  OSPREY_RETURN_IF_ERROR(meta_file.Commit(dir / kMetaFile));
-  return info;
+  OSPREY_RETURN_IF_ERROR(meta_file.Append(EncodeObjectMeta(info, data.inode())));
+  OSPREY_RETURN_IF_ERROR(data.Commit(dir / kDataFile));
+  return meta_file.Commit(dir / kMetaFile);
 }
 
 Result<ObjectInfo> LocalObjectStore::HeadObject(std::string_view bucket,

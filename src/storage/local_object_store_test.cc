@@ -54,8 +54,8 @@ TEST_F(LocalObjectStoreTest, KeyAndItsChildCoexist) {
 }
 
 TEST_F(LocalObjectStoreTest, HostileKeysNeverLeaveTheBucket) {
-  for (std::string key : {"..", ".", "a/../../etc/passwd", "/abs", "a//b", "a\\b", "a/./b",
-                          std::string("a\0b", 3), std::string("\xff\xfe"), std::string(1025, 'k'),
+  for (const std::string& key : std::vector<std::string>{"..", ".", "a/../../etc/passwd", "/abs", "a//b", "a\\b", "a/./b",
+                                                    std::string("a\0b", 3), std::string("\xff\xfe"), std::string(1025, 'k'),
                           std::string(".osprey.obj"), std::string("x/.osprey.meta")}) {
     EXPECT_FALSE(store_->PutObject("bucket-1", key, "x", {}).ok()) << key;
     EXPECT_EQ(store_->HeadObject("bucket-1", key).status().code(), StatusCode::kNotFound) << key;
@@ -65,7 +65,7 @@ TEST_F(LocalObjectStoreTest, HostileKeysNeverLeaveTheBucket) {
 }
 
 TEST_F(LocalObjectStoreTest, BucketNamesFollowS3Rules) {
-  for (std::string bad : {"ab", "UPPER", "a..b", "-ab", "ab-", "192.168.1.1", "a_b", "../x",
+  for (const std::string& bad : std::vector<std::string>{"ab", "UPPER", "a..b", "-ab", "ab-", "192.168.1.1", "a_b", "../x",
                           std::string(64, 'a')}) {
     EXPECT_EQ(store_->CreateBucket(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
@@ -113,15 +113,15 @@ TEST_F(LocalObjectStoreTest, ConcurrentPutsLeaveOneCompleteWinner) {
 }
 
 TEST_F(LocalObjectStoreTest, ListHonoursPrefixStartAfterAndMaxKeys) {
-  for (std::string key : {"img/1", "img/2", "img/3", "imgx", "other/1"}) {
+  for (const std::string& key : std::vector<std::string>{"img/1", "img/2", "img/3", "imgx", "other/1"}) {
     ASSERT_TRUE(store_->PutObject("bucket-1", key, "x", {}).ok());
   }
-  auto list = store_->ListObjects("bucket-1", {"img/", "img/1", 1});
+  auto list = store_->ListObjects("bucket-1", {"img/", "img/1", 1, ""});
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->objects.size(), 1u);
   EXPECT_EQ(list->objects[0].key, "img/2");
   EXPECT_TRUE(list->truncated);
-  EXPECT_EQ(store_->ListObjects("bucket-1", {"img", "", 100})->objects.size(), 4u);
+  EXPECT_EQ(store_->ListObjects("bucket-1", {"img", "", 100, ""})->objects.size(), 4u);
 }
 
 TEST_F(LocalObjectStoreTest, RangeReadsAndBadRanges) {

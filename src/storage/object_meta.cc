@@ -70,26 +70,39 @@ std::string EncodeObjectMeta(const ObjectInfo& info, uint64_t data_inode) {
   return out.str();
 }
 
-Result<ObjectInfo> ReadObjectMeta(const std::filesystem::path& meta_path,
-                                  const std::filesystem::path& data_path, std::string key,
-                                  uint64_t data_inode, int64_t data_size) {
-  std::ifstream in(meta_path);
-  ObjectInfo info;
-  info.key = key;
-  uint64_t inode = 0;
+std::string MetaLine(std::string_view name, std::string_view value) {
+  return Escape(name) + "=" + Escape(value) + "\n";
+}
+
+void DecodeObjectMeta(std::string_view text, ObjectInfo* info, uint64_t* inode,
+                      std::map<std::string, std::string>* extra) {
+  std::istringstream in{std::string(text)};
   std::string line;
   while (std::getline(in, line)) {
     size_t eq = line.find('=');
     if (eq == std::string::npos) continue;
-    std::string name = line.substr(0, eq);
+    std::string name = Unescape(std::string_view(line).substr(0, eq));
     std::string value = Unescape(std::string_view(line).substr(eq + 1));
-    if (name == "inode") inode = std::strtoull(value.c_str(), nullptr, 10);
-    else if (name == "size") info.size = std::strtoll(value.c_str(), nullptr, 10);
-    else if (name == "etag") info.etag = value;
-    else if (name == "content_type") info.content_type = value;
-    else if (name == "last_modified_ms") info.last_modified_ms = std::strtoll(value.c_str(), nullptr, 10);
-    else if (name.rfind("meta.", 0) == 0) info.user_metadata[Unescape(name.substr(5))] = value;
+    if (name == "inode") *inode = std::strtoull(value.c_str(), nullptr, 10);
+    else if (name == "size") info->size = std::strtoll(value.c_str(), nullptr, 10);
+    else if (name == "etag") info->etag = value;
+    else if (name == "content_type") info->content_type = value;
+    else if (name == "last_modified_ms") info->last_modified_ms = std::strtoll(value.c_str(), nullptr, 10);
+    else if (name.rfind("meta.", 0) == 0) info->user_metadata[name.substr(5)] = value;
+    else if (extra != nullptr) (*extra)[name] = value;
   }
+}
+
+Result<ObjectInfo> ReadObjectMeta(const std::filesystem::path& meta_path,
+                                  const std::filesystem::path& data_path, std::string key,
+                                  uint64_t data_inode, int64_t data_size) {
+  std::ifstream in(meta_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  ObjectInfo info;
+  info.key = key;
+  uint64_t inode = 0;
+  DecodeObjectMeta(text.str(), &info, &inode, nullptr);
   if (inode != data_inode || info.size != data_size) {
     return RebuildFromData(data_path, std::move(key), data_size);
   }

@@ -40,12 +40,40 @@ struct ListOptions {
   std::string prefix;
   std::string start_after;  // exclusive; keys are returned in byte order
   size_t max_keys = 1000;
+  // When set, keys with `delimiter` after the prefix are rolled up into one common prefix (the
+  // key up to and including the delimiter), as S3 does; a prefix <= start_after is skipped.
+  std::string delimiter;
 };
 
 struct ListResult {
   std::vector<ObjectInfo> objects;
+  std::vector<std::string> common_prefixes;  // byte order; count towards max_keys
   bool truncated = false;
+  std::string last_returned;  // the greatest key or common prefix returned ("" if none)
 };
+
+// Multipart uploads (S3 CreateMultipartUpload/UploadPart/CompleteMultipartUpload).
+struct PartInfo {
+  int part_number = 0;
+  int64_t size = 0;
+  std::string etag;  // lowercase hex MD5 of the part, no quotes
+  int64_t last_modified_ms = 0;
+};
+
+struct UploadInfo {
+  std::string upload_id;
+  std::string bucket;
+  std::string key;
+  int64_t initiated_ms = 0;
+  PutOptions options;  // content type and user metadata the object will get
+};
+
+struct CompletedPart {
+  int part_number = 0;
+  std::string etag;  // as the client sent it; quotes are ignored
+};
+
+inline constexpr int kMaxPartNumber = 10000;
 
 // Pushes the next piece of an object's bytes; returns a non-OK status to abort the PUT.
 using ChunkWriter = std::function<Status(std::string_view chunk)>;
@@ -88,7 +116,40 @@ class ObjectStore {
   // Keys in byte order. Returns kNotFound if the bucket does not exist.
   virtual Result<ListResult> ListObjects(std::string_view bucket,
                                          const ListOptions& options) const = 0;
+
+  // ---- Multipart uploads. Parts are staged privately; nothing is visible under the key until
+  // CompleteMultipartUpload commits the whole object atomically. The defaults below refuse
+  // (kInvalidArgument) so stores without multipart support need not implement them.
+
+  // Starts an upload and returns its id. Returns kNotFound if the bucket does not exist,
+  // kInvalidArgument for a key the store cannot hold.
+  virtual Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
+                                                    const PutOptions& options);
+  // Stores (or replaces) part `part_number` (1..kMaxPartNumber) of an upload. Returns kNotFound if
+  // the upload does not exist for this bucket and key; a failed producer stores nothing.
+  virtual Result<PartInfo> UploadPart(std::string_view bucket, std::string_view key,
+                                      std::string_view upload_id, int part_number,
+                                      const ObjectProducer& producer);
+  // Parts in ascending part-number order. Returns kNotFound for an unknown upload.
+  virtual Result<std::vector<PartInfo>> ListParts(std::string_view bucket, std::string_view key,
+                                                  std::string_view upload_id) const;
+  // Concatenates `parts` (strictly ascending, each present with a matching ETag, else
+  // kInvalidArgument) into the object atomically; ETag = hex MD5 of the parts' binary MD5s + "-N".
+  // The upload is gone afterwards. Returns kNotFound for an unknown upload.
+  virtual Result<ObjectInfo> CompleteMultipartUpload(std::string_view bucket, std::string_view key,
+                                                     std::string_view upload_id,
+                                                     const std::vector<CompletedPart>& parts);
+  // Drops an upload and its parts. Returns kNotFound for an unknown upload.
+  virtual Status AbortMultipartUpload(std::string_view bucket, std::string_view key,
+                                      std::string_view upload_id);
+  // Uploads in progress in `bucket` whose key starts with `prefix`, by key then initiation time.
+  virtual Result<std::vector<UploadInfo>> ListMultipartUploads(std::string_view bucket,
+                                                               std::string_view prefix) const;
 };
+
+// The multipart ETag: hex MD5 of the concatenated binary MD5s of the parts, then "-<count>".
+// REQUIRES: every part etag is 32 hex digits.
+std::string MultipartEtag(const std::vector<std::string>& part_etags);
 
 // S3 bucket naming rules: 3..63 chars of [a-z0-9.-], starting and ending with a letter or
 // digit, no "..", not an IPv4 address.
