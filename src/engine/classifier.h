@@ -128,12 +128,14 @@ class Predictor {
   // Per-label assumed thresholds (0..1), chosen on validation data when training.
   const std::vector<float>& thresholds() const { return thresholds_; }
   const std::string& family() const { return family_; }
+  int number_of_training_images() const { return number_of_training_images_; }
 
  protected:
   std::vector<std::string> labels_;
   bool multi_label_ = false;
   std::vector<float> thresholds_;
   std::string family_;
+  int number_of_training_images_ = 0;
 };
 
 // Scores every image of `test` with `predictor` and evaluates the result. Images that cannot

@@ -22,9 +22,13 @@ FoldedConvImpl::FoldedConvImpl(int in, int out, int kernel, int stride, int grou
 }
 
 torch::Tensor FoldedConvImpl::forward(torch::Tensor x) {
-  if (keras_pad) x = F::pad(x, F::PadFuncOptions({0, 1, 0, 1}));
+  if (keras_pad) {
+    // pad() returns a contiguous NCHW tensor; keep the channels-last layout that the fast
+    // depthwise path needs (ML-ENGINE-SPIKE.md: 2-10x).
+    x = F::pad(x, F::PadFuncOptions({0, 1, 0, 1})).contiguous(torch::MemoryFormat::ChannelsLast);
+  }
   x = conv->forward(x);
-  return relu6 ? torch::clamp(x, 0, 6) : x;
+  return relu6 ? x.clamp_(0, 6) : x;
 }
 
 InvertedResidualImpl::InvertedResidualImpl(int in, int out, int stride, int expansion)
@@ -185,6 +189,7 @@ Result<MobileNetV2> ConvertKerasMobileNetV2(const std::filesystem::path& keras_d
                                         false, block->project));
     }
     OSPREY_RETURN_IF_ERROR(LoadFolded(weights, "Conv_1", "Conv_1_bn", false, net->last));
+    ToChannelsLast(*net);
     net->eval();
     return net;
   } catch (const std::exception& e) {
@@ -198,6 +203,7 @@ Result<MobileNetV2> LoadBackbone(const std::filesystem::path& dir) {
     if (std::filesystem::exists(archive)) {
       MobileNetV2 net;
       torch::load(net, archive.string());
+      ToChannelsLast(*net);
       net->eval();
       return net;
     }
@@ -275,7 +281,8 @@ torch::Tensor ScratchNetImpl::forward(torch::Tensor x) {
 }
 
 FineTuneNetImpl::FineTuneNetImpl(MobileNetV2 source, int num_labels) {
-  top = register_module("top", std::dynamic_pointer_cast<MobileNetV2Impl>(source->clone()));
+  top = register_module("top", MobileNetV2());
+  CopyState(*source, *top);
   fc = register_module("fc", torch::nn::Linear(kBackboneFeatureDim, num_labels));
 }
 
@@ -333,6 +340,7 @@ Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& 
         {"labels", artifact.labels},
         {"multi_label", artifact.multi_label},
         {"family", artifact.family},
+        {"number_of_training_images", artifact.number_of_training_images},
         {"thresholds", artifact.thresholds},
         // How Predictor turns bytes into input; recorded so other runtimes can reproduce it.
         {"preprocessing",
@@ -362,6 +370,7 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
     artifact.labels = model.at("labels").get<std::vector<std::string>>();
     artifact.multi_label = model.at("multi_label").get<bool>();
     artifact.family = model.at("family").get<std::string>();
+    artifact.number_of_training_images = model.value("number_of_training_images", 0);
     artifact.thresholds = model.at("thresholds").get<std::vector<float>>();
     artifact.training_json = model.at("training").dump();
     artifact.metrics_json = model.at("metrics").dump();
@@ -374,10 +383,12 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
       if (member.family == "scratch") {
         member.scratch = ScratchNet(entry.at("scratch_width").get<int>(), num_labels);
         torch::load(member.scratch, weights);
+        ToChannelsLast(*member.scratch);
         member.scratch->eval();
       } else {
         member.backbone = FineTuneNet(MobileNetV2(), num_labels);
         torch::load(member.backbone, weights);
+        ToChannelsLast(*member.backbone);
         member.backbone->eval();
       }
       artifact.members.push_back(std::move(member));
@@ -402,6 +413,21 @@ torch::Tensor ImagesToTensor(const std::vector<const uint8_t*>& images, int size
   }
   // NHWC bytes viewed as NCHW: exactly the channels-last layout, so no copy is needed.
   return batch.permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.0);
+}
+
+void CopyState(const torch::nn::Module& from, torch::nn::Module& to) {
+  torch::NoGradGuard no_grad;
+  auto source_params = from.named_parameters();
+  for (auto& item : to.named_parameters()) item.value().copy_(source_params[item.key()]);
+  auto source_buffers = from.named_buffers();
+  for (auto& item : to.named_buffers()) item.value().copy_(source_buffers[item.key()]);
+}
+
+void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& param : module.parameters()) {
+    if (param.dim() == 4) param.set_data(param.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 Status TorchError(const std::exception& e, const std::string& context) {

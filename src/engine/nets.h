@@ -113,6 +113,7 @@ struct ModelArtifact {
   bool multi_label = false;
   std::vector<float> thresholds;
   std::string family;
+  int number_of_training_images = 0;
   std::vector<Member> members;
   std::string training_json = "{}";  // free-form metadata, a JSON object
   std::string metrics_json = "{}";   // validation metrics, a JSON object
@@ -128,6 +129,13 @@ torch::Tensor ToProbabilities(torch::Tensor logits, bool multi_label);
 // Converts uint8 HWC RGB images, packed contiguously, to a float NCHW (channels-last) batch
 // of pixel/255 values.
 torch::Tensor ImagesToTensor(const std::vector<const uint8_t*>& images, int size);
+
+// Copies every parameter and buffer of `from` into the same-named one of `to` (same layout).
+// Used instead of Module::clone(), which needs every module to be Cloneable.
+void CopyState(const torch::nn::Module& from, torch::nn::Module& to);
+
+// Puts every 4-D parameter in channels-last layout (oneDNN's fast path on CPU).
+void ToChannelsLast(torch::nn::Module& module);
 
 // Wraps a c10::Error into kInternal; the engine's exception boundary.
 Status TorchError(const std::exception& e, const std::string& context);

@@ -14,6 +14,7 @@ class TorchPredictor : public Predictor {
     multi_label_ = artifact_.multi_label;
     thresholds_ = artifact_.thresholds;
     family_ = artifact_.family;
+    number_of_training_images_ = artifact_.number_of_training_images;
   }
 
   Result<std::vector<float>> Scores(std::string_view image_bytes) override {

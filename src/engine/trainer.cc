@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
@@ -223,33 +225,69 @@ Status Trainer::Prepare(const TrainingSet& train, const TrainingSet* validation)
   return Status::Ok();
 }
 
-void Trainer::ExtractFeatures() {
-  torch::NoGradGuard no_grad;
-  auto start = Clock::now();
-  auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features, int* done, int total) {
-    int64_t count = static_cast<int64_t>(split.size());
-    std::vector<torch::Tensor> direct, flipped;
-    // Batch 4 keeps the activations in cache (spike: b4 is the fastest batch at 224 px).
-    for (int64_t begin = 0; begin < count; begin += 4) {
-      int64_t end = std::min(count, begin + 4);
-      torch::Tensor x = StackImages(split.large, begin, end, kBackboneInputSize);
-      direct.push_back(backbone_->Trunk(x, kFineTuneFromBlock).contiguous());
-      flipped.push_back(backbone_->Trunk(x.flip({3}), kFineTuneFromBlock).contiguous());
-      *done += static_cast<int>(end - begin);
-      if (observer_) observer_->OnProgress("features", *done, total);
+// Runs `work(begin, end)` over [0, count) in chunks of `chunk`, on `workers` threads with one
+// intra-op thread each. Independent images need no intra-op parallelism, and OpenMP's barriers
+// collapse when another process holds a core (ML-ENGINE-SPIKE.md, "Contention").
+void ParallelChunks(int64_t count, int64_t chunk, int workers,
+                    const std::function<void(int64_t, int64_t)>& work) {
+  std::atomic<int64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    at::set_num_threads(1);
+    torch::NoGradGuard no_grad;  // grad mode is thread-local
+    try {
+      for (int64_t begin = next.fetch_add(chunk); begin < count; begin = next.fetch_add(chunk)) {
+        work(begin, std::min(count, begin + chunk));
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      error = std::current_exception();
     }
-    *acts = torch::cat({torch::cat(direct), torch::cat(flipped)});
-    std::vector<torch::Tensor> pooled;
-    for (int64_t begin = 0; begin < acts->size(0); begin += kBatchSize) {
-      int64_t end = std::min(acts->size(0), begin + kBatchSize);
-      pooled.push_back(backbone_->TopFeatures(acts->slice(0, begin, end), kFineTuneFromBlock));
-    }
-    *features = torch::cat(pooled);
   };
-  int done = 0;
+  std::vector<std::thread> pool;
+  for (int worker_idx = 0; worker_idx < std::max(1, workers); ++worker_idx) pool.emplace_back(worker);
+  for (auto& thread : pool) thread.join();
+  if (error) std::rethrow_exception(error);
+}
+
+void Trainer::ExtractFeatures() {
+  auto start = Clock::now();
+  std::atomic<int> done{0};
   int total = static_cast<int>(train_.size() + val_.size());
-  run(train_, &train_acts_, &train_features_, &done, total);
-  run(val_, &val_acts_, &val_features_, &done, total);
+  auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features) {
+    int64_t count = static_cast<int64_t>(split.size());
+    // Rows [0, count) are the images, [count, 2 * count) their mirror images.
+    *acts = torch::empty({2 * count, 96, 14, 14}).contiguous(torch::MemoryFormat::ChannelsLast);
+    *features = torch::empty({2 * count, kBackboneFeatureDim});
+    // Batch 4 keeps the activations in cache (spike: b4 is the fastest batch at 224 px).
+    ParallelChunks(count, 4, options_.threads, [&](int64_t begin, int64_t end) {
+      torch::Tensor x = StackImages(split.large, begin, end, kBackboneInputSize);
+      acts->slice(0, begin, end).copy_(backbone_->Trunk(x, kFineTuneFromBlock));
+      acts->slice(0, count + begin, count + end).copy_(backbone_->Trunk(x.flip({3}), kFineTuneFromBlock));
+      done += static_cast<int>(end - begin);
+    });
+    ParallelChunks(2 * count, 16, options_.threads, [&](int64_t begin, int64_t end) {
+      features->slice(0, begin, end).copy_(backbone_->TopFeatures(acts->slice(0, begin, end), kFineTuneFromBlock));
+    });
+  };
+  std::thread progress([&] {
+    while (done < total) {
+      if (observer_) observer_->OnProgress("features", done, total);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  try {
+    run(train_, &train_acts_, &train_features_);
+    run(val_, &val_acts_, &val_features_);
+  } catch (...) {
+    done = total;
+    progress.join();
+    throw;
+  }
+  progress.join();
+  if (observer_) observer_->OnProgress("features", total, total);
+  at::set_num_threads(std::max(1, options_.threads));
   report_.feature_seconds = SecondsSince(start);
   report_.feature_images_per_second = 2.0 * total / std::max(1e-9, report_.feature_seconds);
   report_.training_gflop += 2.0 * total * 2 * (kTrunkMacs + kTopMacs) / 1e9;
@@ -315,6 +353,7 @@ Member Trainer::TrainFrozenHead() {
   member.family = "frozen-head";
   member.input_size = kBackboneInputSize;
   member.backbone = FineTuneNet(backbone_, static_cast<int>(num_labels));
+  ToChannelsLast(*member.backbone);
   {
     // Fold the standardisation into the layer: W' = W / scale, b' = b - W' . mean.
     torch::NoGradGuard no_grad;
@@ -331,7 +370,9 @@ Member Trainer::TrainFrozenHead() {
 Member Trainer::TrainFineTune(const Member& head, double seconds) {
   auto start = Clock::now();
   torch::manual_seed(options_.seed + 1);
-  FineTuneNet net = std::dynamic_pointer_cast<FineTuneNetImpl>(head.backbone->clone());
+  FineTuneNet net(backbone_, static_cast<int>(labels_.size()));
+  CopyState(*head.backbone, *net);
+  ToChannelsLast(*net);
   std::vector<torch::Tensor> body_params;
   for (int block_idx = kFineTuneFromBlock; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
     for (auto& param : net->top->blocks[block_idx]->parameters()) body_params.push_back(param);
@@ -417,12 +458,7 @@ Member Trainer::TrainScratch(double seconds) {
   auto start = Clock::now();
   torch::manual_seed(options_.seed + 2);
   ScratchNet net(kScratchWidth, static_cast<int>(labels_.size()));
-  {
-    torch::NoGradGuard no_grad;
-    for (auto& param : net->parameters()) {
-      if (param.dim() == 4) param.set_data(param.contiguous(torch::MemoryFormat::ChannelsLast));
-    }
-  }
+  ToChannelsLast(*net);
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(2e-3).weight_decay(5e-2));
   int64_t count = static_cast<int64_t>(train_.size());
   int epochs = std::clamp(static_cast<int>(std::lround(seconds * kScratchImagesPerSecond / count)), 2, 120);
@@ -512,6 +548,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   artifact.labels = labels_;
   artifact.multi_label = multi_label_;
   artifact.family = report_.chosen;
+  artifact.number_of_training_images = report_.num_training_images;
   artifact.members = chosen;
   for (const LabelMetrics& metrics : report_.validation.per_label) {
     artifact.thresholds.push_back(static_cast<float>(metrics.threshold));

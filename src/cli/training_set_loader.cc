@@ -1,0 +1,135 @@
+#include "cli/training_set_loader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace osprey::cli {
+namespace {
+
+constexpr std::string_view kMetadataSuffix = "-metadata";
+
+// The label names of one manifest line, or an error message.
+Result<std::vector<std::string>> LineLabels(const nlohmann::json& line) {
+  std::vector<std::string> names;
+  for (const auto& [key, value] : line.items()) {
+    if (key == "source-ref" || key.ends_with(kMetadataSuffix)) continue;
+    auto metadata_it = line.find(key + std::string(kMetadataSuffix));
+    if (metadata_it == line.end() || !metadata_it->is_object()) continue;
+    const nlohmann::json& metadata = *metadata_it;
+    std::string type = metadata.value("type", "");
+    if (type != "groundtruth/image-classification" &&
+        type != "groundtruth/image-classification-multilabel") {
+      continue;
+    }
+    if (value.is_array() && metadata.contains("class-map")) {
+      for (const auto& id : value) {
+        std::string id_text = id.is_string() ? id.get<std::string>() : id.dump();
+        auto name = metadata["class-map"].find(id_text);
+        if (name == metadata["class-map"].end() || !name->is_string()) {
+          return Status::InvalidArgument("class id " + id_text + " missing from class-map");
+        }
+        names.push_back(name->get<std::string>());
+      }
+    } else if (metadata.contains("class-name") && metadata["class-name"].is_string()) {
+      names.push_back(metadata["class-name"].get<std::string>());
+    } else {
+      return Status::InvalidArgument("attribute '" + key + "' has no class-name");
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+}  // namespace
+
+std::filesystem::path ResolveSourceRef(const std::string& source_ref,
+                                       const std::filesystem::path& manifest_dir,
+                                       const std::filesystem::path& data_dir) {
+  constexpr std::string_view kS3 = "s3://";
+  if (source_ref.starts_with(kS3)) {
+    std::string rest = source_ref.substr(kS3.size());
+    size_t slash = rest.find('/');
+    std::string bucket = rest.substr(0, slash);
+    std::string key = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    return data_dir / "buckets" / bucket / key;
+  }
+  std::filesystem::path path(source_ref);
+  return path.is_absolute() ? path : manifest_dir / path;
+}
+
+Result<LoadedManifest> LoadClassificationManifest(const std::filesystem::path& manifest,
+                                                  const std::filesystem::path& data_dir,
+                                                  const std::vector<std::string>& known_labels) {
+  std::ifstream in(manifest);
+  if (!in) return Status::NotFound("cannot read manifest " + manifest.string());
+  std::filesystem::path manifest_dir = manifest.parent_path();
+  LoadedManifest loaded;
+  std::vector<std::pair<std::string, std::vector<std::string>>> lines;  // source-ref, labels
+  std::string text;
+  for (int line_idx = 0; std::getline(in, text); ++line_idx) {
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    ++loaded.total_lines;
+    auto skip = [&](const std::string& why) {
+      loaded.skipped_lines.push_back("line " + std::to_string(line_idx) + ": " + why);
+    };
+    nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!line.is_object()) {
+      skip("not a JSON object");
+      continue;
+    }
+    auto source_ref = line.find("source-ref");
+    if (source_ref == line.end() || !source_ref->is_string()) {
+      skip("no source-ref");
+      continue;
+    }
+    auto names = LineLabels(line);
+    if (!names.ok()) {
+      skip(names.status().message());
+      continue;
+    }
+    if (names->empty()) {
+      skip("no image-level classification label");
+      continue;
+    }
+    lines.emplace_back(source_ref->get<std::string>(), std::move(names).value());
+  }
+  engine::TrainingSet& set = loaded.set;
+  if (known_labels.empty()) {
+    std::set<std::string> all;
+    for (const auto& [ref, names] : lines) all.insert(names.begin(), names.end());
+    set.labels.assign(all.begin(), all.end());
+  } else {
+    set.labels = known_labels;
+  }
+  std::map<std::string, int> ids;
+  for (size_t label_idx = 0; label_idx < set.labels.size(); ++label_idx) {
+    ids[set.labels[label_idx]] = static_cast<int>(label_idx);
+  }
+  for (const auto& [ref, names] : lines) {
+    engine::LabelledImage image{ref, ResolveSourceRef(ref, manifest_dir, data_dir), {}};
+    bool known = true;
+    for (const std::string& name : names) {
+      auto it = ids.find(name);
+      known = known && it != ids.end();
+      if (known) image.labels.push_back(it->second);
+    }
+    if (!known) {
+      loaded.skipped_lines.push_back(ref + ": label unknown to the model");
+      continue;
+    }
+    set.multi_label = set.multi_label || image.labels.size() > 1;
+    set.images.push_back(std::move(image));
+  }
+  if (set.images.empty()) {
+    return Status::InvalidArgument("manifest " + manifest.string() +
+                                   " has no usable image-level classification line");
+  }
+  return loaded;
+}
+
+}  // namespace osprey::cli
