@@ -68,4 +68,23 @@ const StringRule& PaginationToken() {
   return rule;
 }
 
+const StringRule& S3Bucket() {
+  static const std::regex re(R"([0-9A-Za-z\.\-_]*)");
+  static const StringRule rule = Make(3, 255, &re, R"([0-9A-Za-z\.\-_]*)");
+  return rule;
+}
+const StringRule& S3ObjectName() {
+  static const StringRule rule = Make(1, 1024, nullptr, "");
+  return rule;
+}
+const StringRule& S3KeyPrefix() {
+  static const StringRule rule = Make(0, 1024, nullptr, "");
+  return rule;
+}
+const StringRule& KmsKeyId() {
+  static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$)");
+  static const StringRule rule = Make(1, 2048, &re, R"(^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$)");
+  return rule;
+}
+
 }  // namespace osprey::api::shapes

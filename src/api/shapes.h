@@ -14,5 +14,9 @@ const StringRule& ResourceArn();         // 20..2048, no pattern
 const StringRule& TagKey();              // 1..128
 const StringRule& TagValue();            // 0..256
 const StringRule& PaginationToken();     // 0..1024 (ExtendedPaginationToken)
+const StringRule& S3Bucket();            // 3..255, [0-9A-Za-z\.\-_]*
+const StringRule& S3ObjectName();        // 1..1024
+const StringRule& S3KeyPrefix();         // 0..1024
+const StringRule& KmsKeyId();            // 1..2048, ^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$
 
 }  // namespace osprey::api::shapes

@@ -85,6 +85,21 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->envname("OSPREY_HTTP_THREADS")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  cmd->add_option("--max-trainings", config->max_concurrent_trainings,
+                  "Trainings that may run at once (more get LimitExceededException)")
+      ->envname("OSPREY_MAX_TRAININGS")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  cmd->add_option("--training-budget", config->training_time_budget_seconds,
+                  "Seconds of training per model version, after decoding the images")
+      ->envname("OSPREY_TRAINING_BUDGET")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  cmd->add_option("--inference-threads", config->inference_threads,
+                  "DetectCustomLabels calls served in parallel (one core each)")
+      ->envname("OSPREY_INFERENCE_THREADS")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   cmd->add_option("--log-level", *log_level, "trace, debug, info, warn, error")
       ->envname("OSPREY_LOG_LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))

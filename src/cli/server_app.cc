@@ -4,6 +4,8 @@
 #include "auth/sigv4.h"
 #include "http/http_server.h"
 #include "metadata/sqlite_metadata_store.h"
+#include "metadata/sqlite_version_store.h"
+#include "service/model_service.h"
 #include "service/rekognition_service.h"
 #include "storage/local_object_store.h"
 
@@ -13,7 +15,9 @@ struct ServerApp::Impl {
   std::unique_ptr<metadata::SqliteMetadataStore> metadata;
   std::unique_ptr<storage::LocalObjectStore> objects;
   std::unique_ptr<auth::StaticCredentialStore> credentials;
+  std::unique_ptr<metadata::SqliteVersionStore> versions;
   std::unique_ptr<service::RekognitionService> service;
+  std::unique_ptr<service::ModelService> models;
   std::unique_ptr<api::ApiHandler> api;
   std::unique_ptr<http::HttpServer> http;
 };
@@ -60,6 +64,17 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerConfig& config,
       std::map<std::string, std::string>{{config.access_key_id, config.secret_access_key}});
   impl->service = std::make_unique<service::RekognitionService>(
       *impl->metadata, *impl->objects, clock, service::ServiceOptions{});
+  OSPREY_ASSIGN_OR_RETURN(impl->versions, metadata::SqliteVersionStore::Open(
+                                              (config.data_dir / "osprey.db").string()));
+  service::ModelServiceOptions model_options;
+  model_options.models_dir = std::filesystem::absolute(config.data_dir) / "models";
+  model_options.max_concurrent_trainings = config.max_concurrent_trainings;
+  model_options.training_time_budget_seconds = config.training_time_budget_seconds;
+  model_options.inference_threads = config.inference_threads;
+  impl->models = std::make_unique<service::ModelService>(
+      *impl->metadata, *impl->versions, *impl->objects, clock, model_options);
+  OSPREY_RETURN_IF_ERROR(impl->models->Recover());
+  impl->service->set_models(impl->models.get());
   impl->api = std::make_unique<api::ApiHandler>(*impl->service, *impl->credentials, clock,
                                                 api::ApiOptions{});
   http::HttpServerOptions http_options;

@@ -19,6 +19,9 @@ struct ServerConfig {
   std::string access_key_id = "osprey-dev";
   std::string secret_access_key = "osprey-dev-secret";
   int worker_threads = 16;
+  int max_concurrent_trainings = 1;           // more CreateProjectVersion → LimitExceeded
+  double training_time_budget_seconds = 60;   // per training, after decoding
+  int inference_threads = 2;                  // parallel DetectCustomLabels
 };
 
 class ServerApp {

@@ -75,6 +75,43 @@ const std::vector<std::string_view>& Migrations() {
         );
         CREATE INDEX jobs_by_state ON jobs (state);
       )sql",
+      // 3: model versions (project versions).
+      // versions -> projects is RESTRICT so that DeleteProject refuses while versions exist.
+      R"sql(
+        CREATE TABLE project_versions (
+          id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+          project_id           INTEGER NOT NULL REFERENCES projects(id) ON DELETE RESTRICT,
+          name                 TEXT NOT NULL,
+          arn                  TEXT NOT NULL UNIQUE,
+          creation_ms          INTEGER NOT NULL,
+          status               TEXT NOT NULL,
+          status_message       TEXT NOT NULL DEFAULT '',
+          output_bucket        TEXT NOT NULL,
+          output_prefix        TEXT NOT NULL DEFAULT '',
+          kms_key_id           TEXT NOT NULL DEFAULT '',
+          source_version_arn   TEXT NOT NULL DEFAULT '',
+          training_input       TEXT NOT NULL DEFAULT '',
+          training_dataset_arn TEXT NOT NULL DEFAULT '',
+          testing_input        TEXT NOT NULL DEFAULT '',
+          testing_auto_create  INTEGER NOT NULL DEFAULT 0,
+          testing_dataset_arn  TEXT NOT NULL DEFAULT '',
+          training_output      TEXT NOT NULL DEFAULT '',
+          testing_output       TEXT NOT NULL DEFAULT '',
+          training_validation  TEXT NOT NULL DEFAULT '',
+          testing_validation   TEXT NOT NULL DEFAULT '',
+          manifest_summary     TEXT NOT NULL DEFAULT '',
+          evaluation_summary   TEXT NOT NULL DEFAULT '',
+          f1_score             REAL,
+          training_end_ms      INTEGER,
+          billable_seconds     INTEGER,
+          artifact_dir         TEXT NOT NULL DEFAULT '',
+          task                 TEXT NOT NULL DEFAULT '',
+          min_inference_units  INTEGER,
+          max_inference_units  INTEGER,
+          UNIQUE (project_id, name)
+        );
+        CREATE INDEX project_versions_by_status ON project_versions (status);
+      )sql",
   };
   return kMigrations;
 }

@@ -45,6 +45,11 @@ Statement& Statement::Bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::Bind(int index, double value) {
+  if (status_.ok()) status_ = SqliteStatus(db_, sqlite3_bind_double(stmt_, index, value), "bind");
+  return *this;
+}
+
 Statement& Statement::BindNull(int index) {
   if (status_.ok()) status_ = SqliteStatus(db_, sqlite3_bind_null(stmt_, index), "bind");
   return *this;
@@ -78,6 +83,8 @@ std::string Statement::Text(int column) const {
   return std::string(reinterpret_cast<const char*>(text),
                      static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
+
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
 
 bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;

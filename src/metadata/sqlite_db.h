@@ -25,6 +25,7 @@ class Statement {
   // Binds are 1-based, as in SQLite.
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view value);
+  Statement& Bind(int index, double value);
   Statement& BindNull(int index);
   // Returns true while a row is available, false when done; errors land in status().
   bool Step();
@@ -36,6 +37,7 @@ class Statement {
 
   int64_t Int(int column) const;
   std::string Text(int column) const;
+  double Double(int column) const;
   bool IsNull(int column) const;
 
  private:

@@ -28,12 +28,14 @@ def free_port():
 class OspreyServer:
     """One server process with its own data directory; restartable on the same directory."""
 
-    def __init__(self, binary, data_dir=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY):
+    def __init__(self, binary, data_dir=None, access_key=ACCESS_KEY, secret_key=SECRET_KEY,
+                 extra_args=()):
         self.binary = binary
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="osprey-it-")
         self.access_key = access_key
         self.secret_key = secret_key
+        self.extra_args = list(extra_args)
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.data_dir, "server.log")
@@ -49,7 +51,7 @@ class OspreyServer:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [self.binary, "serve", "--port", str(self.port), "--data-dir",
-                 os.path.join(self.data_dir, "data")],
+                 os.path.join(self.data_dir, "data"), *self.extra_args],
                 stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -12,6 +12,12 @@ OperationFn FindOperation(std::string_view operation_name) {
       {"TagResource", &TagResource},
       {"UntagResource", &UntagResource},
       {"ListTagsForResource", &ListTagsForResource},
+      {"CreateProjectVersion", &CreateProjectVersion},
+      {"DescribeProjectVersions", &DescribeProjectVersions},
+      {"StartProjectVersion", &StartProjectVersion},
+      {"StopProjectVersion", &StopProjectVersion},
+      {"DeleteProjectVersion", &DeleteProjectVersion},
+      {"DetectCustomLabels", &DetectCustomLabels},
   };
   for (const auto& [name, fn] : kRoutes) {
     if (name == operation_name) return fn;

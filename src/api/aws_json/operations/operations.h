@@ -27,4 +27,18 @@ Result<nlohmann::json> UntagResource(const nlohmann::json&, const service::Reque
 Result<nlohmann::json> ListTagsForResource(const nlohmann::json&, const service::RequestContext&,
                                            service::RekognitionService&);
 
+// Model versions (rekognition-api.md §3.11-3.17).
+Result<nlohmann::json> CreateProjectVersion(const nlohmann::json&, const service::RequestContext&,
+                                            service::RekognitionService&);
+Result<nlohmann::json> DescribeProjectVersions(const nlohmann::json&, const service::RequestContext&,
+                                               service::RekognitionService&);
+Result<nlohmann::json> StartProjectVersion(const nlohmann::json&, const service::RequestContext&,
+                                           service::RekognitionService&);
+Result<nlohmann::json> StopProjectVersion(const nlohmann::json&, const service::RequestContext&,
+                                          service::RekognitionService&);
+Result<nlohmann::json> DeleteProjectVersion(const nlohmann::json&, const service::RequestContext&,
+                                            service::RekognitionService&);
+Result<nlohmann::json> DetectCustomLabels(const nlohmann::json&, const service::RequestContext&,
+                                          service::RekognitionService&);
+
 }  // namespace osprey::api

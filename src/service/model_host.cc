@@ -1,0 +1,80 @@
+#include "service/model_host.h"
+
+#include <algorithm>
+
+#include "engine/classifier.h"
+
+namespace osprey::service {
+
+// One loaded model: `slots` predictors, each used by one thread at a time.
+struct ModelHost::Model {
+  std::vector<std::unique_ptr<engine::Predictor>> slots;
+  std::vector<bool> busy;
+  std::mutex mu;
+  std::condition_variable freed;
+};
+
+ModelHost::ModelHost(int max_parallel) : max_parallel_(std::max(1, max_parallel)) {}
+ModelHost::~ModelHost() = default;
+
+Status ModelHost::Load(const std::string& version_arn, const std::filesystem::path& dir) {
+  auto model = std::make_shared<Model>();
+  for (int slot = 0; slot < max_parallel_; ++slot) {
+    OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::Predictor> predictor,
+                            engine::Predictor::Load(dir));
+    model->slots.push_back(std::move(predictor));
+    model->busy.push_back(false);
+  }
+  std::lock_guard lock(mu_);
+  models_[version_arn] = std::move(model);
+  return Status::Ok();
+}
+
+void ModelHost::Unload(const std::string& version_arn) {
+  std::lock_guard lock(mu_);
+  models_.erase(version_arn);  // in-flight calls keep their shared_ptr until they finish
+}
+
+bool ModelHost::IsLoaded(const std::string& version_arn) const {
+  return Find(version_arn) != nullptr;
+}
+
+std::shared_ptr<ModelHost::Model> ModelHost::Find(const std::string& version_arn) const {
+  std::lock_guard lock(mu_);
+  auto it = models_.find(version_arn);
+  return it == models_.end() ? nullptr : it->second;
+}
+
+Result<ModelHost::Scored> ModelHost::Score(const std::string& version_arn,
+                                           std::string_view image_bytes) {
+  std::shared_ptr<Model> model = Find(version_arn);
+  if (model == nullptr) return Status::NotReady("The model is not running.");
+  size_t slot = 0;
+  {
+    std::unique_lock lock(model->mu);
+    model->freed.wait(lock, [&] {
+      return std::find(model->busy.begin(), model->busy.end(), false) != model->busy.end();
+    });
+    slot = static_cast<size_t>(std::find(model->busy.begin(), model->busy.end(), false) -
+                               model->busy.begin());
+    model->busy[slot] = true;
+  }
+  engine::Predictor& predictor = *model->slots[slot];
+  Result<std::vector<float>> scores = predictor.Scores(image_bytes);
+  {
+    std::lock_guard lock(model->mu);
+    model->busy[slot] = false;
+  }
+  model->freed.notify_one();
+  OSPREY_RETURN_IF_ERROR(scores.status());
+  Scored out;
+  const auto& names = predictor.labels();
+  const auto& thresholds = predictor.thresholds();
+  for (size_t label = 0; label < names.size() && label < scores->size(); ++label) {
+    out.labels.push_back(CustomLabel{names[label], 100.0 * (*scores)[label], std::nullopt});
+    out.thresholds[names[label]] = label < thresholds.size() ? 100.0 * thresholds[label] : 50.0;
+  }
+  return out;
+}
+
+}  // namespace osprey::service

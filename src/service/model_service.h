@@ -1,0 +1,74 @@
+// ModelService: the model-version operations (CreateProjectVersion, DescribeProjectVersions,
+// Start/Stop/DeleteProjectVersion, DetectCustomLabels) and their background work: training on
+// a bounded pool, model loading, and recovery after a restart.
+// Thread-safe. The stores, host and clock must outlive it; the destructor waits for background
+// work to finish.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "common/clock.h"
+#include "metadata/metadata_store.h"
+#include "metadata/version_store.h"
+#include "service/model_host.h"
+#include "service/task_pool.h"
+#include "service/types.h"
+#include "service/version_types.h"
+#include "storage/object_store.h"
+
+namespace osprey::service {
+
+struct ModelServiceOptions {
+  std::string account_id = "000000000000";
+  std::filesystem::path models_dir;      // artifacts: <models_dir>/<project>/<version>-<ms>/
+  std::filesystem::path backbone_dir;    // pretrained backbone cache ("" = engine default)
+  int max_concurrent_trainings = 1;      // more → LimitExceededException
+  double training_time_budget_seconds = 60;
+  int inference_threads = 2;             // parallel DetectCustomLabels (one core each)
+  size_t max_tags_per_resource = 200;
+};
+
+// Runs one training to its end state; implemented in training_job.cc.
+class TrainingRunner;
+
+class ModelService {
+ public:
+  ModelService(metadata::MetadataStore& metadata, metadata::VersionStore& versions,
+               storage::ObjectStore& objects, const Clock& clock, ModelServiceOptions options);
+  ~ModelService();
+
+  // Persists the version (TRAINING_IN_PROGRESS) and queues its training, then returns its ARN.
+  // kNotFound: project; kInUse: duplicate version name; kLimitExceeded: too many trainings;
+  // kInvalidArgument: inconsistent data sources or a missing output bucket.
+  Result<std::string> CreateProjectVersion(const RequestContext& ctx,
+                                           const CreateProjectVersionRequest& request);
+  Result<DescribeProjectVersionsResponse> DescribeProjectVersions(
+      const RequestContext& ctx, const DescribeProjectVersionsRequest& request);
+  // Returns the new status ("STARTING", "STOPPING", "DELETING"); kInUse from a wrong state.
+  Result<std::string> StartProjectVersion(const StartProjectVersionRequest& request);
+  Result<std::string> StopProjectVersion(const std::string& version_arn);
+  Result<std::string> DeleteProjectVersion(const std::string& version_arn);
+  // kNotFound: unknown version; kNotReady: not RUNNING; image errors from decoding.
+  Result<DetectCustomLabelsResponse> DetectCustomLabels(const DetectCustomLabelsRequest& request);
+
+  // After a restart: interrupted trainings → TRAINING_FAILED; RUNNING/STARTING models are
+  // loaded again; STOPPING → STOPPED.
+  Status Recover();
+
+ private:
+  void Train(metadata::VersionRecord version);
+  void LoadModel(metadata::VersionRecord version);
+
+  metadata::MetadataStore& metadata_;
+  metadata::VersionStore& versions_;
+  storage::ObjectStore& objects_;
+  const Clock& clock_;
+  ModelServiceOptions options_;
+  ModelHost host_;
+  // Declared last: destroyed first, so queued work finishes while the members above live.
+  TaskPool lifecycle_pool_{1};
+  std::unique_ptr<TaskPool> training_pool_;
+};
+
+}  // namespace osprey::service
