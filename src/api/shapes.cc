@@ -81,9 +81,61 @@ const StringRule& S3KeyPrefix() {
   static const StringRule rule = Make(0, 1024, nullptr, "");
   return rule;
 }
+const StringRule& PolicyName() {
+  static const std::regex re(kNamePattern);
+  static const StringRule rule = Make(1, 128, &re, kNamePattern);
+  return rule;
+}
+const StringRule& PolicyRevisionId() {
+  static const std::regex re("[0-9A-Fa-f]+");
+  static const StringRule rule = Make(0, 64, &re, "[0-9A-Fa-f]+");
+  return rule;
+}
+namespace {
+// Tab, LF, CR and U+0020..U+00FF only (the model's pattern), on UTF-8 text.
+bool IsPolicyText(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x80)) continue;
+    // U+0080..U+00FF are two-byte sequences C2 xx / C3 xx.
+    if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+      ++i;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+}  // namespace
+const StringRule& PolicyDocument() {
+  static const StringRule rule = [] {
+    StringRule r = Make(1, 2000, nullptr, R"([\u0009\u000A\u000D\u0020-\u00FF]+)");
+    r.check = &IsPolicyText;
+    return r;
+  }();
+  return rule;
+}
 const StringRule& KmsKeyId() {
   static const std::regex re(R"(^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$)");
   static const StringRule rule = Make(1, 2048, &re, R"(^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$)");
+  return rule;
+}
+const StringRule& DatasetLabel() {
+  static const StringRule rule = Make(1, 255, nullptr, ".{1,}");
+  return rule;
+}
+const StringRule& QueryString() {
+  static const StringRule rule = [] {
+    StringRule r = Make(1, 2048, nullptr, R"(.*\S.*)");
+    r.check = [](std::string_view s) {
+      return s.find_first_not_of(" \t\n\r\f\v") != std::string_view::npos;
+    };
+    return r;
+  }();
+  return rule;
+}
+const StringRule& DatasetType() {
+  static const StringRule rule{.allowed = {"TRAIN", "TEST"}};
   return rule;
 }
 

@@ -112,6 +112,18 @@ const std::vector<std::string_view>& Migrations() {
         );
         CREATE INDEX project_versions_by_status ON project_versions (status);
       )sql",
+      // 4: project policies; deleted with their project.
+      R"sql(
+        CREATE TABLE project_policies (
+          project_id   INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+          name         TEXT NOT NULL,
+          revision_id  TEXT NOT NULL,
+          document     TEXT NOT NULL,
+          creation_ms  INTEGER NOT NULL,
+          updated_ms   INTEGER NOT NULL,
+          PRIMARY KEY (project_id, name)
+        );
+      )sql",
   };
   return kMigrations;
 }

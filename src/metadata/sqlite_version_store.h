@@ -29,6 +29,10 @@ class SqliteVersionStore : public VersionStore {
   Result<size_t> CountVersionsInStatus(const std::string& status) const override;
   Result<std::vector<VersionRecord>> ListVersionsInStatus(
       const std::vector<std::string>& statuses) const override;
+  Status PutPolicy(const PolicyRecord& policy, const std::string& expected_revision) override;
+  Result<std::vector<PolicyRecord>> ListPolicies(int64_t project_id) const override;
+  Status DeletePolicy(int64_t project_id, const std::string& name,
+                      const std::string& expected_revision) override;
 
  private:
   explicit SqliteVersionStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

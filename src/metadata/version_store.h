@@ -56,6 +56,16 @@ struct VersionRecord {
   std::optional<int64_t> max_inference_units;
 };
 
+// Column-for-column image of the project_policies table.
+struct PolicyRecord {
+  int64_t project_id = 0;
+  std::string name;
+  std::string revision_id;
+  std::string document;
+  int64_t creation_ms = 0;
+  int64_t updated_ms = 0;
+};
+
 struct VersionPage {
   std::vector<VersionRecord> versions;
   std::optional<int64_t> next_after_id;  // newest first: the next page has ids < this
@@ -83,6 +93,15 @@ class VersionStore {
   // All versions in one of `statuses` (for recovery after a restart).
   virtual Result<std::vector<VersionRecord>> ListVersionsInStatus(
       const std::vector<std::string>& statuses) const = 0;
+
+  // Project policies. PutPolicy creates (expected_revision empty: kAlreadyExists if the name
+  // exists) or replaces (expected_revision must match: kInvalidPolicyRevision otherwise, kNotFound
+  // if the name does not exist). Policies are ordered by name.
+  virtual Status PutPolicy(const PolicyRecord& policy, const std::string& expected_revision) = 0;
+  virtual Result<std::vector<PolicyRecord>> ListPolicies(int64_t project_id) const = 0;
+  // kNotFound if absent; kInvalidPolicyRevision if expected_revision is set and differs.
+  virtual Status DeletePolicy(int64_t project_id, const std::string& name,
+                              const std::string& expected_revision) = 0;
 };
 
 }  // namespace osprey::metadata

@@ -196,6 +196,13 @@ Status ModelService::Recover() {
         "Training was interrupted because the server stopped. Create a new model version to "
         "train again."));
   }
+  OSPREY_ASSIGN_OR_RETURN(auto copying, versions_.ListVersionsInStatus({"COPYING_IN_PROGRESS"}));
+  for (const auto& version : copying) {
+    OSPREY_RETURN_IF_ERROR(versions_.TransitionVersion(
+        version.id, {"COPYING_IN_PROGRESS"}, "COPYING_FAILED",
+        "Copying was interrupted because the server stopped. Delete this version and copy "
+        "the model again."));
+  }
   OSPREY_ASSIGN_OR_RETURN(auto stopping, versions_.ListVersionsInStatus({"STOPPING"}));
   for (const auto& version : stopping) {
     OSPREY_RETURN_IF_ERROR(versions_.TransitionVersion(version.id, {"STOPPING"}, "STOPPED",

@@ -52,6 +52,24 @@ class ModelService {
   // kNotFound: unknown version; kNotReady: not RUNNING; image errors from decoding.
   Result<DetectCustomLabelsResponse> DetectCustomLabels(const DetectCustomLabelsRequest& request);
 
+  // Copies a trained model into another project (COPYING_IN_PROGRESS → COPYING_COMPLETED).
+  // One account only, so project policies do not gate copies (docs/design/models.md).
+  // kNotFound: projects or version; kInUse: duplicate name or a source that is not trained.
+  Result<std::string> CopyProjectVersion(const RequestContext& ctx,
+                                         const CopyProjectVersionRequest& request);
+  // Project policies (rekognition-api.md §3.21-3.23). Returns the new revision id.
+  Result<std::string> PutProjectPolicy(const PutProjectPolicyRequest& request);
+  Result<ListProjectPoliciesResponse> ListProjectPolicies(const std::string& project_arn,
+                                                          const std::string& next_token,
+                                                          int max_results);
+  Status DeleteProjectPolicy(const std::string& project_arn, const std::string& name,
+                             const std::string& revision_id);
+
+  // OK if a model version with this ARN exists, else kNotFound.
+  Status CheckVersionExists(const std::string& version_arn) const {
+    return versions_.GetVersionByArn(version_arn).status();
+  }
+
   // After a restart: interrupted trainings → TRAINING_FAILED; RUNNING/STARTING models are
   // loaded again; STOPPING → STOPPED.
   Status Recover();

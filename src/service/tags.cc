@@ -1,5 +1,6 @@
 // Tagging operations (rekognition-api.md §3.18-3.20).
 #include "service/arn.h"
+#include "service/model_service.h"
 #include "service/rekognition_service.h"
 
 namespace osprey::service {
@@ -10,7 +11,10 @@ Status RekognitionService::CheckResourceExists(const std::string& arn) const {
   if (parsed->kind == "project") {
     return metadata_.GetProjectByArn(arn).status();
   }
-  // TODO(#4, #7): datasets and model versions are taggable once they exist in the store.
+  if (parsed->kind == "dataset") {
+    return metadata_.GetDatasetByArn(arn).status();
+  }
+  if (models_ != nullptr) return models_->CheckVersionExists(arn);
   return Status::NotFound("The resource " + arn + " does not exist.");
 }
 

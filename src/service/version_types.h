@@ -43,6 +43,32 @@ struct StartProjectVersionRequest {
   std::optional<int64_t> max_inference_units;
 };
 
+struct CopyProjectVersionRequest {
+  std::string source_project_arn;
+  std::string source_version_arn;
+  std::string destination_project_arn;
+  std::string version_name;
+  std::string output_bucket;
+  std::string output_prefix;
+  std::map<std::string, std::string> tags;
+  std::string kms_key_id;
+};
+
+struct PutProjectPolicyRequest {
+  std::string project_arn;
+  std::string policy_name;
+  std::string revision_id;   // "" = create
+  std::string document;
+};
+struct ProjectPolicy {
+  std::string project_arn;
+  metadata::PolicyRecord record;
+};
+struct ListProjectPoliciesResponse {
+  std::vector<ProjectPolicy> policies;
+  std::string next_token;
+};
+
 struct DetectCustomLabelsRequest {
   std::string version_arn;
   std::string image_bytes;                  // Image.Bytes (decoded), or
