@@ -5,6 +5,7 @@
 #include "http/http_server.h"
 #include "metadata/sqlite_metadata_store.h"
 #include "metadata/sqlite_version_store.h"
+#include "s3/s3_handler.h"
 #include "service/model_service.h"
 #include "service/rekognition_service.h"
 #include "storage/local_object_store.h"
@@ -19,6 +20,7 @@ struct ServerApp::Impl {
   std::unique_ptr<service::RekognitionService> service;
   std::unique_ptr<service::ModelService> models;
   std::unique_ptr<api::ApiHandler> api;
+  std::unique_ptr<s3::S3Handler> s3;
   std::unique_ptr<http::HttpServer> http;
 };
 
@@ -28,17 +30,6 @@ http::HttpResponse Health() {
   http::HttpResponse response;
   response.content_type = "application/json";
   response.body = R"({"status":"ok"})";
-  return response;
-}
-
-// Until the S3 surface lands, non-JSON requests get S3's NotImplemented error.
-http::HttpResponse NotImplemented() {
-  http::HttpResponse response;
-  response.status = 501;
-  response.content_type = "application/xml";
-  response.body =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NotImplemented</Code>"
-      "<Message>This S3 operation is not implemented.</Message></Error>";
   return response;
 }
 
@@ -82,13 +73,17 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerConfig& config,
   http_options.port = config.port;
   http_options.worker_threads = config.worker_threads;
   impl->http = http::HttpServer::Create(http_options);
+  impl->s3 = std::make_unique<s3::S3Handler>(*impl->objects, *impl->credentials, clock,
+                                             s3::S3Options{});
   api::ApiHandler* api = impl->api.get();
-  impl->http->SetHandler([api](http::HttpRequest& request) {
+  s3::S3Handler* s3 = impl->s3.get();
+  impl->http->SetStreamPredicate(&s3::S3Handler::WantsStreamedBody);
+  impl->http->SetHandler([api, s3](http::HttpRequest& request) {
     if (request.Header("x-amz-target") != nullptr) return api->Handle(request);
     if ((request.method == "GET" || request.method == "HEAD") && request.path == "/health") {
       return Health();
     }
-    return NotImplemented();
+    return s3->Handle(request);  // everything else is the S3 REST surface
   });
   OSPREY_RETURN_IF_ERROR(impl->http->Bind());
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(impl)));
