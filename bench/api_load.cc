@@ -5,6 +5,7 @@
 //
 //   build/bench/api_load [--clients 8] [--seconds 5] [--projects 20] [--endpoint http://h:p]
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -56,6 +57,7 @@ Figures Run(const std::string& host, int port, int clients, double seconds, bool
     threads.emplace_back([&, c] {
       httplib::Client client(host, port);
       client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
       while (Clock::now() < deadline) {
         auto start = Clock::now();
         bool ok;
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--endpoint", endpoint, "Use a running server (http://host:port)");
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);  // one log line per request would be measured too
 
   std::unique_ptr<osprey::cli::ServerApp> server;
   std::thread server_thread;

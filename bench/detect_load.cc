@@ -7,6 +7,7 @@
 //   bash ../shared/datagen/make_sets.sh /tmp/dg smoke s3://train-bucket/
 //   build/bench/detect_load --data /tmp/dg/objects8 [--seconds 5] [--budget 20]
 #include <httplib.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "Duration of each concurrency level")->capture_default_str();
   app.add_option("--budget", budget, "Training time budget (s)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);  // one log line per request would be measured too
 
   fs::path dir = fs::temp_directory_path() / ("osprey-detect-bench-" + std::to_string(::getpid()));
   osprey::cli::ServerConfig config;
@@ -184,6 +186,7 @@ int main(int argc, char** argv) {
       threads.emplace_back([&, c] {
         httplib::Client worker(api.host, api.port);
         worker.set_keep_alive(true);
+        worker.set_tcp_nodelay(true);
         size_t i = static_cast<size_t>(c);
         while (SteadyClock::now() < deadline) {
           json body = json::parse(bodies[i++ % bodies.size()]);
