@@ -3,6 +3,7 @@
 #include "api/api_handler.h"
 #include "auth/sigv4.h"
 #include "http/http_server.h"
+#include "jobs/job_runner.h"
 #include "metadata/sqlite_metadata_store.h"
 #include "metadata/sqlite_version_store.h"
 #include "s3/s3_handler.h"
@@ -19,6 +20,8 @@ struct ServerApp::Impl {
   std::unique_ptr<metadata::SqliteVersionStore> versions;
   std::unique_ptr<service::RekognitionService> service;
   std::unique_ptr<service::ModelService> models;
+  // After the service and stores: destroyed first, so running jobs finish while they exist.
+  std::unique_ptr<jobs::JobRunner> jobs;
   std::unique_ptr<api::ApiHandler> api;
   std::unique_ptr<s3::S3Handler> s3;
   std::unique_ptr<http::HttpServer> http;
@@ -66,6 +69,12 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerConfig& config,
       *impl->metadata, *impl->versions, *impl->objects, clock, model_options);
   OSPREY_RETURN_IF_ERROR(impl->models->Recover());
   impl->service->set_models(impl->models.get());
+  // Background dataset jobs; first fail whatever a previous process left running (§6.2).
+  impl->jobs = std::make_unique<jobs::JobRunner>(*impl->metadata, clock);
+  OSPREY_RETURN_IF_ERROR(
+      impl->jobs->RecoverInterrupted("Interrupted because the server stopped.").status());
+  OSPREY_RETURN_IF_ERROR(impl->service->RecoverInterruptedDatasetOperations());
+  impl->service->set_jobs(impl->jobs.get());
   impl->api = std::make_unique<api::ApiHandler>(*impl->service, *impl->credentials, clock,
                                                 api::ApiOptions{});
   http::HttpServerOptions http_options;

@@ -51,6 +51,13 @@ Result<DescribeProjectsResponse> RekognitionService::DescribeProjects(
     description.project_arn = project.arn;
     description.creation_ms = project.creation_ms;
     description.status = project.status;
+    OSPREY_ASSIGN_OR_RETURN(std::vector<metadata::DatasetRecord> datasets,
+                            metadata_.ListProjectDatasets(project.id));
+    for (const auto& dataset : datasets) {
+      description.datasets.push_back({dataset.creation_ms, dataset.dataset_type, dataset.arn,
+                                      dataset.status, dataset.status_message,
+                                      dataset.status_message_code});
+    }
     response.projects.push_back(std::move(description));
   }
   if (page.next_after_id) response.next_token = EncodePageToken("projects", *page.next_after_id);

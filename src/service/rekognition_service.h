@@ -5,13 +5,21 @@
 // rekognition-api.md §7; the API layer turns the code into the AWS error.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
 #include "common/result.h"
 #include "metadata/metadata_store.h"
+#include "service/dataset_types.h"
 #include "service/types.h"
 #include "storage/object_store.h"
+
+namespace osprey::jobs {
+class JobRunner;
+}  // namespace osprey::jobs
 
 namespace osprey::service {
 
@@ -43,6 +51,38 @@ class RekognitionService {
   Result<ListTagsForResourceResponse> ListTagsForResource(
       const RequestContext& ctx, const ListTagsForResourceRequest& request);
 
+  // ---- Datasets (service/datasets.cc, dataset_entries.cc, dataset_jobs.cc). ----
+  // Creation, update and distribution run as background jobs on the runner given here (null:
+  // they run inline before the call returns, which unit tests use).
+  void set_jobs(jobs::JobRunner* jobs) { jobs_ = jobs; }
+  // Returns kNotFound for an unknown project or source dataset, kAlreadyExists if the project
+  // has a dataset of this type, kInvalidS3Object if the manifest object cannot be read,
+  // kLimitExceeded if too many background operations wait.
+  Result<CreateDatasetResponse> CreateDataset(const RequestContext& ctx,
+                                              const CreateDatasetRequest& request);
+  // kNotFound for an unknown dataset.
+  Result<DescribeDatasetResponse> DescribeDataset(const RequestContext& ctx,
+                                                  const DescribeDatasetRequest& request);
+  // kNotFound for an unknown dataset, kInUse while it is being created or updated.
+  Status DeleteDataset(const RequestContext& ctx, const DeleteDatasetRequest& request);
+  // kNotReady while the dataset is being created, kInUse while it is being updated,
+  // kInvalidPaginationToken for a token we did not issue.
+  Result<ListDatasetEntriesResponse> ListDatasetEntries(const RequestContext& ctx,
+                                                        const ListDatasetEntriesRequest& request);
+  Result<ListDatasetLabelsResponse> ListDatasetLabels(const RequestContext& ctx,
+                                                      const ListDatasetLabelsRequest& request);
+  // Merges JSON Lines by source-ref in the background. kInUse while another operation runs.
+  Status UpdateDatasetEntries(const RequestContext& ctx,
+                              const UpdateDatasetEntriesRequest& request);
+  // Moves a stratified 20 % of the TRAIN entries into the empty TEST dataset of the same
+  // project. kInvalidArgument unless the two ARNs are that pair with an empty test dataset,
+  // kNotReady unless both are in a *_COMPLETE state.
+  Status DistributeDatasetEntries(const RequestContext& ctx,
+                                  const DistributeDatasetEntriesRequest& request);
+  // Start-up recovery: datasets left *_IN_PROGRESS by a crash become *_FAILED with a message,
+  // and staged import rows are discarded. Call before serving requests.
+  Status RecoverInterruptedDatasetOperations();
+
   metadata::MetadataStore& metadata() { return metadata_; }
   storage::ObjectStore& objects() { return objects_; }
   const Clock& clock() const { return clock_; }
@@ -51,11 +91,22 @@ class RekognitionService {
  private:
   // Returns kNotFound unless `arn` names an existing project, version or dataset.
   Status CheckResourceExists(const std::string& arn) const;
+  // Runs `work` as a background job (or inline without a runner); see dataset_jobs.cc.
+  Status RunDatasetJob(const std::string& kind, const std::string& arn,
+                       std::function<Status()> work);
+  Status ImportIntoDataset(const metadata::DatasetRecord& dataset, bool creating,
+                           const std::optional<ManifestObject>& manifest,
+                           std::shared_ptr<const std::string> inline_lines);
+  Status CopyIntoDataset(const metadata::DatasetRecord& dataset,
+                         const metadata::DatasetRecord& source);
+  Status DistributeEntries(const metadata::DatasetRecord& train,
+                           const metadata::DatasetRecord& test);
 
   metadata::MetadataStore& metadata_;
   storage::ObjectStore& objects_;
   const Clock& clock_;
   ServiceOptions options_;
+  jobs::JobRunner* jobs_ = nullptr;
 };
 
 }  // namespace osprey::service

@@ -18,6 +18,13 @@ OperationFn FindOperation(std::string_view operation_name) {
       {"StopProjectVersion", &StopProjectVersion},
       {"DeleteProjectVersion", &DeleteProjectVersion},
       {"DetectCustomLabels", &DetectCustomLabels},
+      {"CreateDataset", &CreateDataset},
+      {"DescribeDataset", &DescribeDataset},
+      {"DeleteDataset", &DeleteDataset},
+      {"ListDatasetEntries", &ListDatasetEntries},
+      {"ListDatasetLabels", &ListDatasetLabels},
+      {"UpdateDatasetEntries", &UpdateDatasetEntries},
+      {"DistributeDatasetEntries", &DistributeDatasetEntries},
   };
   for (const auto& [name, fn] : kRoutes) {
     if (name == operation_name) return fn;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/dataset_types.h"
 #include "service/types.h"
 
 namespace osprey::api {
@@ -14,5 +15,7 @@ namespace osprey::api {
 nlohmann::json EpochSeconds(int64_t millis);
 nlohmann::json ToJson(const service::DatasetMetadata& dataset);
 nlohmann::json ToJson(const service::ProjectDescription& project);
+nlohmann::json ToJson(const service::DatasetDescription& dataset);
+nlohmann::json ToJson(const service::DatasetLabelDescription& label);
 
 }  // namespace osprey::api

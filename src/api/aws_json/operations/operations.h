@@ -41,4 +41,21 @@ Result<nlohmann::json> DeleteProjectVersion(const nlohmann::json&, const service
 Result<nlohmann::json> DetectCustomLabels(const nlohmann::json&, const service::RequestContext&,
                                           service::RekognitionService&);
 
+// Datasets (rekognition-api.md §3.4-3.10).
+Result<nlohmann::json> CreateDataset(const nlohmann::json&, const service::RequestContext&,
+                                     service::RekognitionService&);
+Result<nlohmann::json> DescribeDataset(const nlohmann::json&, const service::RequestContext&,
+                                       service::RekognitionService&);
+Result<nlohmann::json> DeleteDataset(const nlohmann::json&, const service::RequestContext&,
+                                     service::RekognitionService&);
+Result<nlohmann::json> ListDatasetEntries(const nlohmann::json&, const service::RequestContext&,
+                                          service::RekognitionService&);
+Result<nlohmann::json> ListDatasetLabels(const nlohmann::json&, const service::RequestContext&,
+                                         service::RekognitionService&);
+Result<nlohmann::json> UpdateDatasetEntries(const nlohmann::json&, const service::RequestContext&,
+                                            service::RekognitionService&);
+Result<nlohmann::json> DistributeDatasetEntries(const nlohmann::json&,
+                                                const service::RequestContext&,
+                                                service::RekognitionService&);
+
 }  // namespace osprey::api
