@@ -99,6 +99,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Start(const ServerConfig& config,
 }
 
 int ServerApp::port() const { return impl_->http->port(); }
+storage::ObjectStore& ServerApp::objects() { return *impl_->objects; }
 Status ServerApp::Run() { return impl_->http->Listen(); }
 void ServerApp::Stop() { impl_->http->Stop(); }
 

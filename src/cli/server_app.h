@@ -10,6 +10,10 @@
 #include "common/clock.h"
 #include "common/result.h"
 
+namespace osprey::storage {
+class ObjectStore;
+}
+
 namespace osprey::cli {
 
 struct ServerConfig {
@@ -32,6 +36,8 @@ class ServerApp {
   ~ServerApp();
 
   int port() const;
+  // The server's object store, for benchmarks and tests that seed data in-process.
+  storage::ObjectStore& objects();
   // Serves until Stop(); returns after in-flight requests are done.
   Status Run();
   void Stop();

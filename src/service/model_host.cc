@@ -60,6 +60,9 @@ Result<ModelHost::Scored> ModelHost::Score(const std::string& version_arn,
     model->busy[slot] = true;
   }
   engine::Predictor& predictor = *model->slots[slot];
+  // One intra-op thread per request: parallelism comes from the slots. (OpenMP keeps the
+  // setting per calling thread, so a training elsewhere keeps its own.)
+  engine::SetEngineThreads(1);
   Result<std::vector<float>> scores = predictor.Scores(image_bytes);
   {
     std::lock_guard lock(model->mu);

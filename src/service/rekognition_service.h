@@ -23,6 +23,8 @@ class JobRunner;
 
 namespace osprey::service {
 
+class ModelService;
+
 struct ServiceOptions {
   std::string account_id = "000000000000";  // the 12-digit account in every ARN
   size_t max_tags_per_resource = 200;       // AWS's limit
@@ -50,6 +52,10 @@ class RekognitionService {
   Status UntagResource(const RequestContext& ctx, const UntagResourceRequest& request);
   Result<ListTagsForResourceResponse> ListTagsForResource(
       const RequestContext& ctx, const ListTagsForResourceRequest& request);
+
+  // The model-version operations live in ModelService; null until wired (cli/server_app.cc).
+  void set_models(ModelService* models) { models_ = models; }
+  ModelService* models() const { return models_; }
 
   // ---- Datasets (service/datasets.cc, dataset_entries.cc, dataset_jobs.cc). ----
   // Creation, update and distribution run as background jobs on the runner given here (null:
@@ -107,6 +113,7 @@ class RekognitionService {
   const Clock& clock_;
   ServiceOptions options_;
   jobs::JobRunner* jobs_ = nullptr;
+  ModelService* models_ = nullptr;
 };
 
 }  // namespace osprey::service

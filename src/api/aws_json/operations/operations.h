@@ -58,4 +58,13 @@ Result<nlohmann::json> DistributeDatasetEntries(const nlohmann::json&,
                                                 const service::RequestContext&,
                                                 service::RekognitionService&);
 
+Result<nlohmann::json> CopyProjectVersion(const nlohmann::json&, const service::RequestContext&,
+                                          service::RekognitionService&);
+Result<nlohmann::json> PutProjectPolicy(const nlohmann::json&, const service::RequestContext&,
+                                        service::RekognitionService&);
+Result<nlohmann::json> ListProjectPolicies(const nlohmann::json&, const service::RequestContext&,
+                                           service::RekognitionService&);
+Result<nlohmann::json> DeleteProjectPolicy(const nlohmann::json&, const service::RequestContext&,
+                                           service::RekognitionService&);
+
 }  // namespace osprey::api
