@@ -1,0 +1,310 @@
+// The detector's network, decoding, artifact and predictor (docs/design/detection.md).
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "engine/detector.h"
+#include "engine/detector_net.h"
+
+namespace osprey::engine {
+
+namespace F = torch::nn::functional;
+
+PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
+  PyramidFeatures features;
+  torch::Tensor x = backbone->stem->forward(images);
+  for (int block_idx = 0; block_idx <= 5; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
+  features.c3 = x;
+  for (int block_idx = 6; block_idx <= 12; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
+  features.c4 = x;
+  for (int block_idx = 13; block_idx <= 15; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
+  features.c5 = x;
+  return features;
+}
+
+namespace {
+// `layers` times 3x3 conv, batch norm, ReLU, flat (a Sequential cannot hold a Sequential).
+torch::nn::Sequential ConvBnRelu(int width, int layers) {
+  torch::nn::Sequential seq;
+  for (int layer = 0; layer < layers; ++layer) {
+    seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(width, width, 3).padding(1).bias(false)));
+    seq->push_back(torch::nn::BatchNorm2d(width));
+    seq->push_back(torch::nn::ReLU());
+  }
+  return seq;
+}
+
+torch::Tensor UpsampleTo(torch::Tensor x, torch::Tensor like) {
+  return F::interpolate(x, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{like.size(2), like.size(3)})
+                               .mode(torch::kNearest));
+}
+}  // namespace
+
+DetectorHeadImpl::DetectorHeadImpl(int labels, int width) : num_labels(labels) {
+  lateral3 = register_module("lateral3", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC3Channels, width, 1)));
+  lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC4Channels, width, 1)));
+  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC5Channels, width, 1)));
+  mid = register_module("mid", ConvBnRelu(width, /*layers=*/1));
+  tower = register_module("tower", ConvBnRelu(width, /*layers=*/2));
+  heat = register_module("heat", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, num_labels, 1)));
+  regression = register_module("regression", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 4, 1)));
+  torch::NoGradGuard no_grad;
+  // Focal-loss prior (Lin et al. 2017): start every cell at p = 0.1 so the loss is not swamped
+  // by the background in the first steps.
+  heat->bias.fill_(-std::log((1 - 0.1) / 0.1));
+  regression->weight.normal_(0, 0.01);
+  regression->bias.zero_();
+}
+
+torch::Tensor DetectorHeadImpl::forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5) {
+  torch::Tensor p4 = lateral4->forward(c4) + UpsampleTo(lateral5->forward(c5), c4);
+  p4 = mid->forward(p4);
+  torch::Tensor p3 = lateral3->forward(c3) + UpsampleTo(p4, c3);
+  p3 = tower->forward(p3);
+  return torch::cat({heat->forward(p3), regression->forward(p3)}, 1);
+}
+
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, int num_labels, float min_score,
+                                        int max_candidates) {
+  torch::Tensor heat = torch::sigmoid(output.slice(0, 0, num_labels)).contiguous();
+  torch::Tensor peaks = F::max_pool2d(heat.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
+  torch::Tensor scores = (heat * (heat == peaks)).reshape({-1});
+  int64_t k = std::min<int64_t>(max_candidates, scores.numel());
+  auto [top_scores, top_index] = scores.topk(k);
+  torch::Tensor regression = output.slice(0, num_labels).to(torch::kFloat).contiguous();
+  auto reg = regression.accessor<float, 3>();
+  auto score_data = top_scores.accessor<float, 1>();
+  auto index_data = top_index.accessor<int64_t, 1>();
+  int64_t height = output.size(1), width = output.size(2);
+  std::vector<Detection> detections;
+  for (int64_t idx = 0; idx < k; ++idx) {
+    float score = score_data[idx];
+    if (score < min_score) break;
+    int64_t index = index_data[idx];
+    int64_t label = index / (height * width), cell = index % (height * width);
+    int64_t y = cell / width, x = cell % width;
+    // Clamp the log sizes so that a wild prediction cannot overflow exp().
+    float box_w = std::exp(std::clamp(reg[0][y][x], -4.0f, 6.0f)) * kDetectorStride;
+    float box_h = std::exp(std::clamp(reg[1][y][x], -4.0f, 6.0f)) * kDetectorStride;
+    float cx = (static_cast<float>(x) + reg[2][y][x]) * kDetectorStride;
+    float cy = (static_cast<float>(y) + reg[3][y][x]) * kDetectorStride;
+    detections.push_back({static_cast<int>(label), score, {cx - box_w / 2, cy - box_h / 2, box_w, box_h}});
+  }
+  return detections;
+}
+
+image::Image LetterboxImage(const image::Image& scaled, const Letterbox& letterbox) {
+  image::Image out;
+  out.width = out.height = letterbox.size;
+  out.rgb.assign(static_cast<size_t>(letterbox.size) * letterbox.size * 3, 128);
+  int pad_x = static_cast<int>(letterbox.pad_x), pad_y = static_cast<int>(letterbox.pad_y);
+  size_t row_bytes = static_cast<size_t>(scaled.width) * 3;
+  for (int row = 0; row < scaled.height; ++row) {
+    std::memcpy(&out.rgb[(static_cast<size_t>(row + pad_y) * letterbox.size + pad_x) * 3],
+                &scaled.rgb[static_cast<size_t>(row) * row_bytes], row_bytes);
+  }
+  return out;
+}
+
+Result<image::Image> DecodeLetterboxed(std::string_view bytes, int size, int* width, int* height) {
+  OSPREY_ASSIGN_OR_RETURN(image::ImageInfo info, image::ProbeImageHeader(bytes));
+  Letterbox letterbox = MakeLetterbox(info.width, info.height, size);
+  OSPREY_ASSIGN_OR_RETURN(image::Image scaled, image::DecodeAndResize(bytes, letterbox.scaled_width,
+                                                                      letterbox.scaled_height));
+  *width = info.width;
+  *height = info.height;
+  return LetterboxImage(scaled, letterbox);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Artifact.
+
+namespace {
+constexpr char kDetectorFormat[] = "osprey-object-detector";
+constexpr int kDetectorVersion = 1;
+}  // namespace
+
+Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesystem::path& dir) {
+  try {
+    std::filesystem::create_directories(dir);
+    torch::save(artifact.backbone, (dir / "backbone.pt").string());
+    torch::save(artifact.head, (dir / "head.pt").string());
+    nlohmann::json model = {
+        {"format", kDetectorFormat},
+        {"version", kDetectorVersion},
+        {"labels", artifact.labels},
+        {"thresholds", artifact.thresholds},
+        {"input_size", artifact.input_size},
+        {"head_width", artifact.head_width},
+        {"number_of_training_images", artifact.number_of_training_images},
+        {"preprocessing",
+         {{"color", "RGB"}, {"scale", "pixel/255"},
+          {"resize", "letterbox: keep aspect, long side = input_size, centred, grey 128 padding"}}},
+        {"backbone", {{"weights", "backbone.pt"}, {"kind", "mobilenet_v2 (frozen)"}}},
+        {"head", {{"weights", "head.pt"}, {"kind", "centernet stride 8"}}},
+        {"training", nlohmann::json::parse(artifact.training_json)},
+        {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
+    std::ofstream out(dir / "model.json");
+    out << model.dump(2) << "\n";
+    if (!out) return Status::Internal("cannot write " + (dir / "model.json").string());
+    return Status::Ok();
+  } catch (const std::exception& e) {
+    return TorchError(e, "saving the detector to " + dir.string());
+  }
+}
+
+Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "model.json");
+  if (!in) return Status::NotFound("no model in " + dir.string() + " (model.json is missing)");
+  DetectorArtifact artifact;
+  try {
+    nlohmann::json model = nlohmann::json::parse(in);
+    if (model.value("format", "") != kDetectorFormat || model.value("version", 0) != kDetectorVersion) {
+      return Status::InvalidArgument("not a detector model in " + dir.string());
+    }
+    artifact.labels = model.at("labels").get<std::vector<std::string>>();
+    artifact.thresholds = model.at("thresholds").get<std::vector<float>>();
+    artifact.input_size = model.at("input_size").get<int>();
+    artifact.head_width = model.at("head_width").get<int>();
+    artifact.number_of_training_images = model.value("number_of_training_images", 0);
+    artifact.training_json = model.at("training").dump();
+    artifact.metrics_json = model.at("metrics").dump();
+    if (artifact.labels.empty() || artifact.thresholds.size() != artifact.labels.size() ||
+        artifact.input_size <= 0 || artifact.input_size % 32 != 0) {
+      return Status::InvalidArgument("model.json in " + dir.string() + " is inconsistent");
+    }
+    artifact.backbone = MobileNetV2();
+    torch::load(artifact.backbone, (dir / "backbone.pt").string());
+    ToChannelsLast(*artifact.backbone);
+    artifact.backbone->eval();
+    artifact.head = DetectorHead(static_cast<int>(artifact.labels.size()), artifact.head_width);
+    torch::load(artifact.head, (dir / "head.pt").string());
+    ToChannelsLast(*artifact.head);
+    artifact.head->eval();
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument("malformed model.json in " + dir.string() + ": " + e.what());
+  } catch (const std::exception& e) {
+    return TorchError(e, "loading the detector from " + dir.string());
+  }
+  return artifact;
+}
+
+bool IsDetectorArtifact(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "model.json");
+  if (!in) return false;
+  nlohmann::json model = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return model.is_object() && model.value("format", "") == kDetectorFormat;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Predictor.
+
+namespace {
+
+constexpr float kNmsIoU = 0.5f;
+constexpr int kMaxCandidates = 100;
+
+class TorchDetectionPredictor : public DetectionPredictor {
+ public:
+  explicit TorchDetectionPredictor(DetectorArtifact artifact) : artifact_(std::move(artifact)) {
+    labels_ = artifact_.labels;
+    thresholds_ = artifact_.thresholds;
+    input_size_ = artifact_.input_size;
+    number_of_training_images_ = artifact_.number_of_training_images;
+  }
+
+  Result<std::vector<DetectedObject>> Detect(std::string_view image_bytes,
+                                             const DetectOptions& options) override {
+    int width = 0, height = 0;
+    OSPREY_ASSIGN_OR_RETURN(image::Image boxed,
+                            DecodeLetterboxed(image_bytes, input_size_, &width, &height));
+    std::vector<Detection> detections;
+    try {
+      torch::NoGradGuard no_grad;
+      torch::Tensor x = ImagesToTensor({boxed.rgb.data()}, input_size_);
+      PyramidFeatures features = ExtractPyramid(artifact_.backbone, x);
+      torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
+      float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
+      detections = DecodeHeadOutput(output, static_cast<int>(labels_.size()), floor, kMaxCandidates);
+    } catch (const std::exception& e) {
+      return TorchError(e, "detecting");
+    }
+    Letterbox letterbox = MakeLetterbox(width, height, input_size_);
+    std::vector<Detection> in_image;
+    for (Detection& detection : detections) {
+      if (options.min_confidence < 0 && detection.confidence < thresholds_[detection.label]) continue;
+      Box box = ClipBox(FromLetterbox(letterbox, detection.box), static_cast<float>(width),
+                        static_cast<float>(height));
+      if (box.area() <= 0) continue;
+      detection.box = Normalise(box, width, height);
+      in_image.push_back(detection);
+    }
+    std::vector<DetectedObject> objects;
+    for (const Detection& detection : NonMaxSuppression(std::move(in_image), kNmsIoU, options.max_results)) {
+      objects.push_back({labels_[detection.label], detection.label, detection.confidence, detection.box});
+    }
+    return objects;
+  }
+
+ private:
+  float MinThreshold() const { return *std::min_element(thresholds_.begin(), thresholds_.end()); }
+
+  DetectorArtifact artifact_;
+};
+
+Result<std::string> ReadBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path.string());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DetectionPredictor>> DetectionPredictor::Load(const std::filesystem::path& dir) {
+  OSPREY_ASSIGN_OR_RETURN(DetectorArtifact artifact, LoadDetectorArtifact(dir));
+  return std::unique_ptr<DetectionPredictor>(
+      std::make_unique<TorchDetectionPredictor>(std::move(artifact)));
+}
+
+Result<DetectionEvaluation> EvaluateDetector(DetectionPredictor& predictor,
+                                             const DetectionTrainingSet& test,
+                                             std::vector<SkippedImage>* skipped) {
+  std::vector<int> label_map;  // test label index -> model label index
+  for (const std::string& name : test.labels) {
+    auto it = std::find(predictor.labels().begin(), predictor.labels().end(), name);
+    if (it == predictor.labels().end()) {
+      return Status::InvalidArgument("test label '" + name + "' is unknown to the model");
+    }
+    label_map.push_back(static_cast<int>(it - predictor.labels().begin()));
+  }
+  std::vector<DetectionExample> examples;
+  for (const DetectionImage& image : test.images) {
+    auto bytes = ReadBytes(image.path);
+    auto info = bytes.ok() ? image::ProbeImageHeader(*bytes) : Result<image::ImageInfo>(bytes.status());
+    Result<std::vector<DetectedObject>> objects =
+        info.ok() ? predictor.Detect(*bytes, {/*min_confidence=*/0.01f, /*max_results=*/0})
+                  : Result<std::vector<DetectedObject>>(info.status());
+    if (!objects.ok()) {
+      if (skipped) skipped->push_back({image.source_ref, objects.status()});
+      continue;
+    }
+    // Ground truth is in declared pixels; compare in ratios of the image.
+    int width = image.width > 0 ? image.width : info->width;
+    int height = image.height > 0 ? image.height : info->height;
+    DetectionExample example;
+    for (const AnnotatedBox& box : image.boxes) {
+      example.truth.push_back({label_map[box.label], Normalise(box.box, width, height)});
+    }
+    for (const DetectedObject& object : *objects) {
+      example.predictions.push_back({object.label_index, object.confidence, object.box});
+    }
+    examples.push_back(std::move(example));
+  }
+  return EvaluateDetections(predictor.labels(), examples);
+}
+
+}  // namespace osprey::engine
