@@ -1,0 +1,180 @@
+// Smoke tests of detector training and serving on tiny synthetic scenes (red squares and blue
+// discs on a textured background), small enough for CI. Needs the pretrained backbone
+// (scripts/fetch_backbone.sh), like backbone_test.
+#include "engine/detector.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <unistd.h>
+
+#include "image/image.h"
+
+namespace osprey::engine {
+namespace {
+
+constexpr int kWidth = 192, kHeight = 144;
+
+class DetectorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = std::filesystem::temp_directory_path() / ("osprey_detector_test_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    train_ = MakeSet("train", 32, /*seed=*/1);
+    test_ = MakeSet("test", 12, /*seed=*/2);
+  }
+  static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+
+  // Each scene holds 1-2 objects of 28-48 px that do not overlap.
+  static DetectionTrainingSet MakeSet(const std::string& name, int count, uint32_t seed) {
+    DetectionTrainingSet set;
+    set.labels = {"disc", "square"};
+    std::mt19937 rng(seed);
+    for (int image_idx = 0; image_idx < count; ++image_idx) {
+      image::Image img;
+      img.width = kWidth;
+      img.height = kHeight;
+      img.rgb.resize(kWidth * kHeight * 3);
+      int tint = static_cast<int>(rng() % 60);
+      for (int y = 0; y < kHeight; ++y) {
+        for (int x = 0; x < kWidth; ++x) {
+          uint8_t* p = &img.rgb[(y * kWidth + x) * 3];
+          int stripes = ((x / 12 + y / 9) % 2) * 30;
+          p[0] = static_cast<uint8_t>(90 + tint + stripes + rng() % 20);
+          p[1] = static_cast<uint8_t>(120 + stripes + rng() % 20);
+          p[2] = static_cast<uint8_t>(80 + tint / 2 + rng() % 20);
+        }
+      }
+      DetectionImage entry;
+      int objects = 1 + image_idx % 2;
+      for (int object = 0; object < objects; ++object) {
+        int label = (image_idx + object) % 2;
+        int side = 28 + static_cast<int>(rng() % 21);
+        // Left half for the first object, right half for the second: never overlapping.
+        int left = object * kWidth / 2 + static_cast<int>(rng() % (kWidth / 2 - side));
+        int top = static_cast<int>(rng() % (kHeight - side));
+        for (int y = top; y < top + side; ++y) {
+          for (int x = left; x < left + side; ++x) {
+            float dx = x - left - side / 2.0f + 0.5f, dy = y - top - side / 2.0f + 0.5f;
+            if (label == 0 && dx * dx + dy * dy > side * side / 4.0f) continue;
+            uint8_t* p = &img.rgb[(y * kWidth + x) * 3];
+            p[0] = label == 1 ? 220 : 30;
+            p[1] = 30;
+            p[2] = label == 1 ? 30 : 220;
+          }
+        }
+        entry.boxes.push_back({label, {static_cast<float>(left), static_cast<float>(top),
+                                       static_cast<float>(side), static_cast<float>(side)}});
+      }
+      entry.path = dir_ / (name + "-" + std::to_string(image_idx) + ".png");
+      entry.source_ref = entry.path.string();
+      entry.width = kWidth;
+      entry.height = kHeight;
+      auto png = image::EncodePng(img);
+      EXPECT_TRUE(png.ok());
+      std::ofstream(entry.path, std::ios::binary)
+          .write(reinterpret_cast<const char*>(png->data()), static_cast<std::streamsize>(png->size()));
+      set.images.push_back(std::move(entry));
+    }
+    return set;
+  }
+
+  static DetectorOptions Options(const std::string& model) {
+    DetectorOptions options;
+    options.output_dir = dir_ / model;
+    options.backbone_dir = DefaultBackboneDir();
+    options.input_size = 192;
+    options.time_budget_seconds = 60;
+    options.max_epochs = 40;
+    return options;
+  }
+
+  static inline std::filesystem::path dir_;
+  static inline DetectionTrainingSet train_, test_;
+};
+
+TEST_F(DetectorTest, TrainsSavesLoadsAndFindsTheObjects) {
+  SetEngineThreads(2);
+  auto report = TrainDetector(train_, nullptr, Options("model"), nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->num_training_images + report->num_validation_images, 32);
+  EXPECT_TRUE(report->skipped.empty());
+  EXPECT_TRUE(IsDetectorArtifact(dir_ / "model"));
+
+  SetEngineThreads(1);
+  auto predictor = DetectionPredictor::Load(dir_ / "model");
+  ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
+  EXPECT_EQ((*predictor)->labels(), train_.labels);
+  std::vector<SkippedImage> skipped;
+  auto eval = EvaluateDetector(**predictor, test_, &skipped);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_TRUE(skipped.empty());
+  EXPECT_GT(eval->average_precision, 0.5) << "test mAP@0.5";
+  EXPECT_GT(eval->average_recall, 0.5);
+
+  std::ifstream in(test_.images[0].path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto objects = (*predictor)->Detect(bytes, {/*min_confidence=*/0.0f, /*max_results=*/5});
+  ASSERT_TRUE(objects.ok());
+  ASSERT_FALSE(objects->empty());
+  EXPECT_LE(objects->size(), 5u);
+  for (size_t idx = 0; idx < objects->size(); ++idx) {
+    const DetectedObject& object = (*objects)[idx];
+    if (idx > 0) {
+      EXPECT_GE((*objects)[idx - 1].confidence, object.confidence);
+    }
+    EXPECT_GE(object.box.left, 0);
+    EXPECT_GE(object.box.top, 0);
+    EXPECT_LE(object.box.right(), 1.0001f);
+    EXPECT_LE(object.box.bottom(), 1.0001f);
+    EXPECT_LE(object.confidence, 1.0f);
+  }
+  auto confident = (*predictor)->Detect(bytes, {/*min_confidence=*/0.999f, /*max_results=*/0});
+  ASSERT_TRUE(confident.ok());
+  for (const DetectedObject& object : *confident) EXPECT_GE(object.confidence, 0.999f);
+  EXPECT_EQ((*predictor)->Detect("not an image", {}).status().code(), StatusCode::kInvalidImage);
+}
+
+TEST_F(DetectorTest, SameSeedGivesTheSameModel) {
+  SetEngineThreads(2);
+  DetectorOptions first = Options("seed-a"), second = Options("seed-b");
+  first.max_epochs = second.max_epochs = 3;
+  auto a = TrainDetector(train_, nullptr, first, nullptr);
+  auto b = TrainDetector(train_, nullptr, second, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->final_loss, b->final_loss);
+  EXPECT_EQ(a->validation.average_precision, b->validation.average_precision);
+}
+
+TEST_F(DetectorTest, BoxesOutsideTheImageAreRejectedNotTrainedOn) {
+  DetectionTrainingSet bad = train_;
+  bad.images[0].boxes[0].box.left = kWidth - 5.0f;  // runs 20+ px past the right edge
+  bad.images[1].boxes[0].box.width = 0;
+  DetectorOptions options = Options("bad");
+  options.max_epochs = 1;
+  auto report = TrainDetector(bad, nullptr, options, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->skipped.size(), 2u);
+  for (const SkippedImage& skip : report->skipped) {
+    EXPECT_EQ(skip.reason.code(), StatusCode::kInvalidArgument) << skip.reason.ToString();
+  }
+
+  DetectionTrainingSet all_bad = train_;
+  all_bad.images.resize(2);
+  for (auto& image : all_bad.images) image.boxes[0].box.top = -40;
+  auto failed = TrainDetector(all_bad, nullptr, Options("all-bad"), nullptr);
+  EXPECT_EQ(failed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "all-bad"));
+}
+
+TEST_F(DetectorTest, MissingModelAndWrongFolder) {
+  EXPECT_EQ(DetectionPredictor::Load(dir_ / "nothing").status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(IsDetectorArtifact(dir_ / "nothing"));
+  auto exists = TrainDetector(train_, nullptr, Options("."), nullptr);  // dir_ itself exists
+  EXPECT_EQ(exists.status().code(), StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace osprey::engine
