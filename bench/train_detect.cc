@@ -1,0 +1,155 @@
+// Detection training benchmark (issue 6): trains on a datagen `scenes` set, evaluates on its
+// test split and times inference at 1 intra-op thread.
+//
+//   bash ../shared/datagen/make_sets.sh /tmp/dg bench
+//   build/bench/train_detect --set /tmp/dg/scenes [--budget 180] [--size 320] [--seed 1]
+//                            [--out DIR] [--draw DIR] [--no-val]
+//
+// Prints mAP@0.5, average recall, per-label AP/F1/precision/recall/threshold, decode/feature/
+// head times, and p50/p99 latency of DetectionPredictor::Detect (decode included) per image.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "engine/detector.h"
+#include "image/image.h"
+
+namespace {
+
+using osprey::engine::DetectedObject;
+namespace engine = osprey::engine;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void DrawBox(osprey::image::Image& img, const engine::Box& ratio, uint8_t r, uint8_t g, uint8_t b) {
+  engine::Box px = engine::Denormalise(ratio, img.width, img.height);
+  int x0 = std::clamp(static_cast<int>(px.left), 0, img.width - 1);
+  int y0 = std::clamp(static_cast<int>(px.top), 0, img.height - 1);
+  int x1 = std::clamp(static_cast<int>(px.right()), 0, img.width - 1);
+  int y1 = std::clamp(static_cast<int>(px.bottom()), 0, img.height - 1);
+  auto put = [&](int x, int y) {
+    uint8_t* p = &img.rgb[(static_cast<size_t>(y) * img.width + x) * 3];
+    p[0] = r, p[1] = g, p[2] = b;
+  };
+  for (int t = 0; t < 2; ++t) {
+    for (int x = x0; x <= x1; ++x) put(x, std::min(y0 + t, img.height - 1)), put(x, std::max(y1 - t, 0));
+    for (int y = y0; y <= y1; ++y) put(std::min(x0 + t, img.width - 1), y), put(std::max(x1 - t, 0), y);
+  }
+}
+
+class PrintObserver : public engine::TrainingObserver {
+ public:
+  void OnProgress(std::string_view stage, int done, int total) override {
+    if (stage == "head" && done % 10 != 0 && done != total) return;
+    std::fprintf(stderr, "  %.*s %d/%d\n", static_cast<int>(stage.size()), stage.data(), done, total);
+  }
+  void OnMessage(std::string_view message) override {
+    std::fprintf(stderr, "  %.*s\n", static_cast<int>(message.size()), message.data());
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::filesystem::path set_dir, out_dir, draw_dir;
+  engine::DetectorOptions options;
+  options.backbone_dir = engine::DefaultBackboneDir();
+  options.time_budget_seconds = 180;
+  bool use_val = true;
+  for (int arg = 1; arg < argc; ++arg) {
+    std::string flag = argv[arg];
+    auto next = [&]() -> std::string { return arg + 1 < argc ? argv[++arg] : ""; };
+    if (flag == "--set") set_dir = next();
+    else if (flag == "--out") out_dir = next();
+    else if (flag == "--draw") draw_dir = next();
+    else if (flag == "--budget") options.time_budget_seconds = std::atof(next().c_str());
+    else if (flag == "--size") options.input_size = std::atoi(next().c_str());
+    else if (flag == "--seed") options.seed = std::strtoull(next().c_str(), nullptr, 10);
+    else if (flag == "--epochs") options.max_epochs = std::atoi(next().c_str());
+    else if (flag == "--no-val") use_val = false;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (set_dir.empty()) {
+    std::fprintf(stderr, "usage: train_detect --set SCENES_DIR [--budget S] [--size N] [--seed N] [--out DIR] [--draw DIR]\n");
+    return 2;
+  }
+  if (out_dir.empty()) out_dir = std::filesystem::temp_directory_path() / ("train_detect_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(out_dir);
+  options.output_dir = out_dir;
+
+  auto train = engine::LoadDetectionManifest(set_dir / "train.manifest", set_dir);
+  if (!train.ok()) return std::fprintf(stderr, "%s\n", train.status().ToString().c_str()), 1;
+  auto val = engine::LoadDetectionManifest(set_dir / "val.manifest", set_dir, train->labels);
+  auto test = engine::LoadDetectionManifest(set_dir / "test.manifest", set_dir, train->labels);
+  if (!test.ok()) return std::fprintf(stderr, "%s\n", test.status().ToString().c_str()), 1;
+  bool have_val = use_val && val.ok() && val->labels == train->labels;
+
+  engine::SetEngineThreads(options.threads);
+  PrintObserver observer;
+  auto report = engine::TrainDetector(*train, have_val ? &*val : nullptr, options, &observer);
+  if (!report.ok()) return std::fprintf(stderr, "training: %s\n", report.status().ToString().c_str()), 1;
+  std::printf("training: %d images (+%d validation), %zu skipped, %d epochs, final loss %.3f\n",
+              report->num_training_images, report->num_validation_images, report->skipped.size(),
+              report->epochs, report->final_loss);
+  std::printf("time: decode %.1f s, features %.1f s, head %.1f s, total %.1f s (budget %.0f s)%s\n",
+              report->decode_seconds, report->feature_seconds, report->train_seconds,
+              report->total_seconds, options.time_budget_seconds,
+              report->time_guard_hit ? " TIME GUARD HIT" : "");
+  std::printf("validation: mAP@0.5 %.3f, AR %.3f, F1 %.3f\n", report->validation.average_precision,
+              report->validation.average_recall, report->validation.result.f1);
+
+  engine::SetEngineThreads(1);
+  auto predictor = engine::DetectionPredictor::Load(out_dir);
+  if (!predictor.ok()) return std::fprintf(stderr, "load: %s\n", predictor.status().ToString().c_str()), 1;
+  std::vector<engine::SkippedImage> skipped;
+  auto eval = engine::EvaluateDetector(**predictor, *test, &skipped);
+  if (!eval.ok()) return std::fprintf(stderr, "evaluate: %s\n", eval.status().ToString().c_str()), 1;
+  std::printf("test (%d images, %zu skipped): mAP@0.5 %.3f, AR %.3f, F1 %.3f, precision %.3f, recall %.3f\n",
+              eval->result.num_testing_images, skipped.size(), eval->average_precision,
+              eval->average_recall, eval->result.f1, eval->result.precision, eval->result.recall);
+  std::printf("%-12s %5s %6s %6s %6s %6s %9s\n", "label", "boxes", "AP", "F1", "prec", "recall", "threshold");
+  for (size_t label = 0; label < eval->result.labels.size(); ++label) {
+    const auto& m = eval->result.per_label[label];
+    std::printf("%-12s %5d %6.3f %6.3f %6.3f %6.3f %9.3f\n", m.label.c_str(), eval->boxes_per_label[label],
+                eval->average_precision_per_label[label], m.f1, m.precision, m.recall, m.threshold);
+  }
+
+  // Latency: Detect() with the model's own thresholds, decode included, 1 intra-op thread.
+  std::vector<double> millis;
+  for (size_t idx = 0; idx < test->images.size(); ++idx) {
+    std::string bytes = ReadFile(test->images[idx].path);
+    auto begin = std::chrono::steady_clock::now();
+    auto objects = (*predictor)->Detect(bytes, {});
+    millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - begin).count());
+    if (!draw_dir.empty() && idx < 8 && objects.ok()) {
+      auto img = osprey::image::Decode(bytes);
+      if (!img.ok()) continue;
+      for (const auto& box : test->images[idx].boxes) {
+        DrawBox(*img, engine::Normalise(box.box, img->width, img->height), 0, 255, 0);
+      }
+      for (const DetectedObject& object : *objects) DrawBox(*img, object.box, 255, 0, 0);
+      std::filesystem::create_directories(draw_dir);
+      auto png = osprey::image::EncodePng(*img);
+      if (png.ok()) {
+        std::ofstream(draw_dir / ("test-" + std::to_string(idx) + ".png"), std::ios::binary)
+            .write(reinterpret_cast<const char*>(png->data()), static_cast<std::streamsize>(png->size()));
+      }
+    }
+  }
+  std::sort(millis.begin(), millis.end());
+  auto pct = [&](double q) { return millis[std::min(millis.size() - 1, static_cast<size_t>(q * millis.size()))]; };
+  std::printf("inference (1 thread, %zu images, decode included): p50 %.1f ms, p99 %.1f ms\n",
+              millis.size(), pct(0.5), pct(0.99));
+  std::printf("model: %s\n", out_dir.c_str());
+  return 0;
+}
