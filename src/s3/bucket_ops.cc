@@ -30,6 +30,9 @@ http::HttpResponse ListBuckets(S3Call& call) {
 http::HttpResponse CreateBucket(S3Call& call) {
   // The body is an optional CreateBucketConfiguration (LocationConstraint); any region is
   // accepted, so it is verified and otherwise ignored.
+  if (Status valid = storage::ValidateBucketName(call.target.bucket); !valid.ok()) {
+    return call.StoreError(valid, Missing::kBucket);
+  }
   S3Error error;
   if (!call.ReadSmallBody(&error).ok()) return call.Error(error);
   Status status = call.store.CreateBucket(call.target.bucket);

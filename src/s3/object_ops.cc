@@ -167,6 +167,7 @@ http::HttpResponse GetObject(S3Call& call, bool head) {
     }
   }
   (void)head;  // HEAD: same headers and length; the HTTP layer never sends the body.
+  if (range.length == 0) return response;  // empty object: a plain empty body
   storage::ObjectStore* store = &call.store;
   std::string bucket = t.bucket, key = t.key;
   response.stream_length = range.length;

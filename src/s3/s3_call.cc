@@ -34,6 +34,11 @@ http::HttpResponse S3Call::Empty(int status) const {
 }
 
 Result<std::string> S3Call::ReadSmallBody(S3Error* error) {
+  // No length and no chunking: there is no body (the HTTP layer would wait for a close).
+  if (http.read_body && http.Header("content-length") == nullptr &&
+      http.Header("transfer-encoding") == nullptr) {
+    return std::string();
+  }
   auto created = PayloadReader::Create(http, auth, declared_hash, options.max_xml_body_bytes);
   if (auto* failure = std::get_if<S3Error>(&created)) {
     *error = *failure;

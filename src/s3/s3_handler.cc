@@ -4,6 +4,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
 
 #include "auth/crypto.h"
 #include "common/ids.h"
@@ -148,14 +149,22 @@ http::HttpResponse S3Handler::Handle(http::HttpRequest& request) {
       response = Route(call);
     }
   }
-  if (!body_read) {
-    // Discard what the client still sends so the connection stays usable; past the cap, close.
-    int64_t drained = 0;
+  // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3).
+  const bool has_body = request.Header("content-length") != nullptr ||
+                        request.Header("transfer-encoding") != nullptr;
+  if (!body_read && has_body) {
+    // Discard a small unread body so the connection stays usable; a large (or unknown-length)
+    // one is not waited for: the connection is closed after the response instead.
+    const std::string* length = request.Header("content-length");
     const int64_t cap = options_.max_drain_bytes;
-    bool whole = request.read_body([&drained, cap](const char*, size_t size) {
-      drained += static_cast<int64_t>(size);
-      return drained <= cap;
-    });
+    bool whole = false;
+    if (length != nullptr && std::strtoll(length->c_str(), nullptr, 10) <= cap) {
+      int64_t drained = 0;
+      whole = request.read_body([&drained, cap](const char*, size_t size) {
+        drained += static_cast<int64_t>(size);
+        return drained <= cap;
+      });
+    }
     if (!whole) response.SetHeader("Connection", "close");
   }
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
