@@ -74,6 +74,9 @@ class S3HandlerTest : public ::testing::Test {
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       request.headers.emplace_back(lower, value);
     }
+    if (!body.empty() && request.Header("content-length") == nullptr) {
+      request.headers.emplace_back("content-length", std::to_string(body.size()));  // unsigned
+    }
     if (S3Handler::WantsStreamedBody(request)) {
       request.read_body = [body](const http::BodySink& sink) {
         for (size_t pos = 0; pos < body.size(); pos += 1000) {

@@ -84,15 +84,25 @@ Status TempFile::AppendFrom(int src_fd, int64_t length) {
   return Status::Ok();
 }
 
-Status TempFile::Commit(const std::filesystem::path& target) {
+Status TempFile::Sync() {
   if (::fsync(fd_) != 0) return IoError("fsync failed", errno);
   int fd = fd_;
   fd_ = -1;
   if (::close(fd) != 0) return IoError("close failed", errno);
+  return Status::Ok();
+}
+
+Status TempFile::RenameTo(const std::filesystem::path& target) {
   if (::rename(path_.c_str(), target.c_str()) != 0) {
     return IoError("cannot rename to " + target.string(), errno);
   }
   committed_ = true;
+  return Status::Ok();
+}
+
+Status TempFile::Commit(const std::filesystem::path& target) {
+  OSPREY_RETURN_IF_ERROR(Sync());
+  OSPREY_RETURN_IF_ERROR(RenameTo(target));
   return FsyncDir(target.parent_path());
 }
 

@@ -22,6 +22,10 @@ class TempFile {
   Status Append(std::string_view data);
   // fsyncs and closes the file, renames it to `target` and fsyncs target's directory.
   Status Commit(const std::filesystem::path& target);
+  // The two halves of Commit without the directory fsync, for callers that rename several files
+  // into one directory and fsync it once: Sync() (fsync + close), then RenameTo().
+  Status Sync();
+  Status RenameTo(const std::filesystem::path& target);
   const std::filesystem::path& path() const { return path_; }
   // Inode number of the file (stable across the rename).
   uint64_t inode() const { return inode_; }

@@ -169,8 +169,13 @@ Status LocalObjectStore::CommitObject(const fs::path& dir, TempFile& data, const
   // read (see ReadMeta) instead of pairing new bytes with an old ETag.
   OSPREY_ASSIGN_OR_RETURN(TempFile meta_file, TempFile::Create(root_ / ".tmp"));
   OSPREY_RETURN_IF_ERROR(meta_file.Append(EncodeObjectMeta(info, data.inode())));
-  OSPREY_RETURN_IF_ERROR(data.Commit(dir / kDataFile));
-  return meta_file.Commit(dir / kMetaFile);
+  // Both files are synced before either rename and the directory is synced once after both:
+  // whichever renames a crash keeps, the inode check pairs meta and data correctly.
+  OSPREY_RETURN_IF_ERROR(data.Sync());
+  OSPREY_RETURN_IF_ERROR(meta_file.Sync());
+  OSPREY_RETURN_IF_ERROR(data.RenameTo(dir / kDataFile));
+  OSPREY_RETURN_IF_ERROR(meta_file.RenameTo(dir / kMetaFile));
+  return FsyncDir(dir);
 }
 
 Result<ObjectInfo> LocalObjectStore::HeadObject(std::string_view bucket,
