@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
   app.add_flag("--keep", keep, "Keep the scratch directory");
   CLI11_PARSE(app, argc, argv);
 
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // figures appear as each phase ends
+  // The binary links LibTorch through `osprey`; its start-up pages are the baseline.
+  std::printf("baseline: RSS %.1f MiB before any work\n", PeakRssMiB());
   fs::remove_all(dir);
   auto t0 = Clock::now();
   WriteImages(fs::path(dir) / "buckets", lines);

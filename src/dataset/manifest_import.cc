@@ -1,6 +1,10 @@
 #include "dataset/manifest_import.h"
 
+#include <algorithm>
+#include <atomic>
 #include <functional>
+#include <system_error>
+#include <thread>
 #include <unordered_set>
 
 #include "dataset/image_check.h"
@@ -11,6 +15,7 @@ namespace osprey::dataset {
 namespace {
 
 constexpr size_t kMaxReportedIndices = 1000;
+constexpr size_t kImageCheckWindow = 256;  // lines parsed ahead of their image checks
 
 // Duplicate detection keeps 128 bits per source-ref instead of the string: a hostile manifest
 // of 250,000 long source-refs must not cost gigabytes.
@@ -40,37 +45,56 @@ class Importer {
   Result<bool> Add(const ManifestLine& line) {
     ++result_.total_lines;
     if (result_.total_lines > options_.limits.max_lines) return Fail(kErrTooManyRows);
-    ParsedLine parsed = line.too_long ? ParsedLine{} : ParseManifestLine(line.text, options_.limits);
-    if (line.too_long) parsed.drop_code = std::string(kErrLineTooLong);
+    Pending pending;
+    pending.index = line.index;
+    if (line.too_long) {
+      pending.parsed.drop_code = std::string(kErrLineTooLong);
+    } else {
+      pending.parsed = ParseManifestLine(line.text, options_.limits);
+    }
+    ParsedLine& parsed = pending.parsed;
     if (!parsed.drop_code && !seen_.insert(HashRef(parsed.entry.source_ref)).second) {
       parsed.drop_code = std::string(kErrDuplicateSourceRef);
     }
-    if (parsed.drop_code) {
-      ++result_.dropped_lines;
-      NoteInvalid(line.index);
-      return true;
+    if (!parsed.drop_code) {
+      if (result_.image_bucket.empty()) result_.image_bucket = parsed.entry.bucket;
+      if (parsed.entry.bucket != result_.image_bucket) return Fail(kErrMultipleBuckets);
     }
-    if (result_.image_bucket.empty()) result_.image_bucket = parsed.entry.bucket;
-    if (parsed.entry.bucket != result_.image_bucket) return Fail(kErrMultipleBuckets);
-    ImageCheck image = CheckImage(images_, parsed.entry.bucket, parsed.entry.key,
-                                  parsed.has_detection, options_.limits);
-    if (image.error) AddLineError(parsed, *image.error);
-    if (parsed.entry.image_width == 0) {
-      parsed.entry.image_width = image.width;
-      parsed.entry.image_height = image.height;
-    }
-    FinishLine(parsed);
-    if (parsed.entry.has_errors) {
-      ++result_.error_entries;
-      NoteInvalid(line.index);
-    }
-    for (const auto& label : parsed.entry.labels) {
-      if (result_.labels.size() <= options_.limits.max_labels) result_.labels.insert(label.name);
-    }
-    ++result_.entries;
-    batch_.push_back(std::move(parsed.entry));
-    if (batch_.size() >= options_.batch_size) OSPREY_RETURN_IF_ERROR(Flush());
+    pending_.push_back(std::move(pending));
+    if (pending_.size() >= kImageCheckWindow) OSPREY_RETURN_IF_ERROR(Drain());
     return true;
+  }
+
+  // Checks the images of the pending lines (in parallel: each check is a few syscalls that
+  // mostly wait on the file system), then finishes them in manifest order.
+  Status Drain() {
+    CheckImages();
+    for (auto& pending : pending_) {
+      ParsedLine& parsed = pending.parsed;
+      if (parsed.drop_code) {
+        ++result_.dropped_lines;
+        NoteInvalid(pending.index);
+        continue;
+      }
+      if (pending.image.error) AddLineError(parsed, *pending.image.error);
+      if (parsed.entry.image_width == 0) {
+        parsed.entry.image_width = pending.image.width;
+        parsed.entry.image_height = pending.image.height;
+      }
+      FinishLine(parsed);
+      if (parsed.entry.has_errors) {
+        ++result_.error_entries;
+        NoteInvalid(pending.index);
+      }
+      for (const auto& label : parsed.entry.labels) {
+        if (result_.labels.size() <= options_.limits.max_labels) result_.labels.insert(label.name);
+      }
+      ++result_.entries;
+      batch_.push_back(std::move(parsed.entry));
+      if (batch_.size() >= options_.batch_size) OSPREY_RETURN_IF_ERROR(Flush());
+    }
+    pending_.clear();
+    return Status::Ok();
   }
 
   Status Flush() {
@@ -101,6 +125,38 @@ class Importer {
   ImportResult& result() { return result_; }
 
  private:
+  struct Pending {
+    ParsedLine parsed;
+    int64_t index = 0;
+    ImageCheck image;
+  };
+
+  void CheckImages() {
+    std::vector<Pending*> todo;
+    for (auto& pending : pending_) {
+      if (!pending.parsed.drop_code) todo.push_back(&pending);
+    }
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t todo_idx = next++; todo_idx < todo.size(); todo_idx = next++) {
+        const ParsedLine& parsed = todo[todo_idx]->parsed;
+        todo[todo_idx]->image = CheckImage(images_, parsed.entry.bucket, parsed.entry.key,
+                                           parsed.has_detection, options_.limits);
+      }
+    };
+    std::vector<std::thread> helpers;
+    size_t wanted = std::min(options_.image_check_threads, todo.size());
+    for (size_t helper_idx = 1; helper_idx < wanted; ++helper_idx) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no more threads to be had: the calling thread does the rest
+      }
+    }
+    work();
+    for (auto& helper : helpers) helper.join();
+  }
+
   void NoteInvalid(int64_t index) {
     if (result_.invalid_line_indices.size() < kMaxReportedIndices) {
       result_.invalid_line_indices.push_back(index);
@@ -113,6 +169,7 @@ class Importer {
   ImportResult result_;
   std::unordered_set<RefHash, RefHashHasher> seen_;
   std::vector<DatasetEntry> batch_;
+  std::vector<Pending> pending_;  // parsed lines waiting for their image check
 };
 
 }  // namespace
@@ -137,6 +194,7 @@ Result<ImportResult> ImportManifest(const ChunkReader& read, int64_t manifest_by
     }
   }
   OSPREY_RETURN_IF_ERROR(reader.status());
+  OSPREY_RETURN_IF_ERROR(importer.Drain());
   OSPREY_RETURN_IF_ERROR(importer.Flush());
   importer.Finish();
   return std::move(importer.result());

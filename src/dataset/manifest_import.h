@@ -6,7 +6,8 @@
 // label count and the cumulative 20 % invalid-line rule. Lines it drops (terminal content
 // errors: invalid JSON, missing/bad source-ref, too long, duplicate source-ref) never reach the
 // sink. The caller commits what the sink received only when result.failure is unset.
-// Thread-compatible: one call per import; the store must be thread-safe.
+// Thread-compatible: one call per import; the store must be thread-safe (image checks run on
+// up to image_check_threads threads).
 #pragma once
 
 #include <functional>
@@ -26,6 +27,7 @@ struct ImportOptions {
   ManifestLimits limits;
   std::string required_bucket;  // the dataset's image bucket; "" = whatever the first line uses
   size_t batch_size = 1000;     // entries per sink call
+  size_t image_check_threads = 4;  // concurrent image header checks (I/O bound)
 };
 
 struct ImportResult {

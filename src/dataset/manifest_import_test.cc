@@ -215,6 +215,27 @@ TEST_F(ManifestImportTest, ImageChecksUseTheHeaderOnly) {
   EXPECT_TRUE(entries_[0].has_errors);
 }
 
+// The real limits, not shrunk ones: 250,001 lines and a 1 GB + 1 byte manifest.
+TEST_F(ManifestImportTest, DefaultRowAndSizeLimits) {
+  std::string rows;
+  rows.reserve(250001 * 2);
+  for (int line_idx = 0; line_idx < 250001; ++line_idx) rows += "x\n";
+  ImportOptions options;
+  options.limits.max_invalid_fraction = 1.0;
+  ImportResult r = Import(rows, options);
+  ASSERT_TRUE(r.failure);
+  EXPECT_EQ(r.failure->code, kErrTooManyRows);
+  EXPECT_EQ(r.total_lines, 250001);
+  rows.resize(250000 * 2);
+  EXPECT_FALSE(Import(rows, options).failure);
+
+  auto huge = ImportManifest(StringChunkReader(""), (int64_t{1} << 30) + 1, *store_, {},
+                             [](std::vector<DatasetEntry>&) { return Status::Ok(); });
+  ASSERT_TRUE(huge.ok());
+  EXPECT_EQ(huge->failure->code, kErrManifestTooLarge);
+  EXPECT_EQ(huge->total_lines, 0);
+}
+
 TEST(CheckTrainingLabelsTest, TooFewAndTooMany) {
   ManifestLimits limits;
   EXPECT_EQ(CheckTrainingLabels(1, false, limits)->code, kErrTooFewLabels);

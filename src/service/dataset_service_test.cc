@@ -212,6 +212,30 @@ TEST_F(DatasetServiceTest, DistributeWithTooFewLabeledImagesFails) {
             "The manifest file doesn't have enough labeled images to distribute the dataset.");
 }
 
+TEST_F(DatasetServiceTest, ManifestRemovedBeforeTheJobRunsFailsTheCreate) {
+  jobs::JobRunner runner(*metadata_, clock_, {/*workers=*/1, /*max_queued=*/4});
+  service_->set_jobs(&runner);
+  std::mutex gate;
+  gate.lock();
+  ASSERT_TRUE(runner.Submit({"block", "x"}, [&](int64_t) {
+    std::lock_guard wait(gate);
+    return Status::Ok();
+  }).ok());
+  std::string arn = CreateFromManifest("TRAIN", Lines(0, 5));
+  EXPECT_EQ(Describe(arn).status, "CREATE_IN_PROGRESS");
+  ListDatasetEntriesRequest list;
+  list.dataset_arn = arn;
+  EXPECT_EQ(service_->ListDatasetEntries(ctx_, list).status().code(), StatusCode::kNotReady);
+  ASSERT_TRUE(objects_->DeleteObject("other", "m.manifest").ok());
+  gate.unlock();
+  runner.WaitIdle();
+  DatasetDescription d = Describe(arn);
+  EXPECT_EQ(d.status, "CREATE_FAILED");
+  EXPECT_EQ(d.status_message, "The manifest file extension or contents are invalid.");
+  EXPECT_EQ(d.status_message_code, "CLIENT_ERROR");
+  service_->set_jobs(nullptr);
+}
+
 TEST_F(DatasetServiceTest, BackgroundJobsAndRecoveryAfterACrash) {
   jobs::JobRunner runner(*metadata_, clock_);
   service_->set_jobs(&runner);
