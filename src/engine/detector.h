@@ -47,7 +47,7 @@ struct DetectorOptions {
   // Budget in seconds for everything after decoding. The epoch count is derived from it with a
   // fixed cost model (not the clock), so runs are reproducible; a wall-clock guard stops a run
   // that exceeds twice the budget (reported in time_guard_hit, then not reproducible).
-  double time_budget_seconds = 180;
+  double time_budget_seconds = 240;
   int threads = 2;                   // threads while training
   int input_size = 320;              // letterbox side in pixels; a multiple of 32
   double validation_fraction = 0.15; // held out (seeded) when no validation set is given

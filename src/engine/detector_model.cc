@@ -20,8 +20,10 @@ PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
   features.c3 = x;
   for (int block_idx = 6; block_idx <= 12; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
   features.c4 = x;
-  for (int block_idx = 13; block_idx <= 15; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
-  features.c5 = x;
+  for (int block_idx = 13; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
+    x = backbone->blocks[block_idx]->forward(x);
+  }
+  features.c5 = backbone->last->forward(x);
   return features;
 }
 
@@ -45,11 +47,15 @@ torch::Tensor UpsampleTo(torch::Tensor x, torch::Tensor like) {
 }  // namespace
 
 DetectorHeadImpl::DetectorHeadImpl(int labels, int width) : num_labels(labels) {
+  // Context at stride 16 is cheap (a quarter of the cells), so the wide layers live there; the
+  // stride-8 level only refines positions for small objects.
+  int wide = 2 * width;
   lateral3 = register_module("lateral3", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC3Channels, width, 1)));
-  lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC4Channels, width, 1)));
-  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC5Channels, width, 1)));
-  mid = register_module("mid", ConvBnRelu(width, /*layers=*/1));
-  tower = register_module("tower", ConvBnRelu(width, /*layers=*/2));
+  lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC4Channels, wide, 1)));
+  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC5Channels, wide, 1)));
+  mid = register_module("mid", ConvBnRelu(wide, /*layers=*/2));
+  reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(wide, width, 1)));
+  tower = register_module("tower", ConvBnRelu(width, /*layers=*/1));
   heat = register_module("heat", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, num_labels, 1)));
   regression = register_module("regression", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 4, 1)));
   torch::NoGradGuard no_grad;
@@ -62,9 +68,9 @@ DetectorHeadImpl::DetectorHeadImpl(int labels, int width) : num_labels(labels) {
 
 torch::Tensor DetectorHeadImpl::forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5) {
   torch::Tensor p4 = lateral4->forward(c4) + UpsampleTo(lateral5->forward(c5), c4);
-  p4 = mid->forward(p4);
+  p4 = reduce->forward(mid->forward(p4));
   torch::Tensor p3 = lateral3->forward(c3) + UpsampleTo(p4, c3);
-  p3 = tower->forward(p3);
+  p3 = tower->forward(torch::relu(p3));
   return torch::cat({heat->forward(p3), regression->forward(p3)}, 1);
 }
 

@@ -17,27 +17,29 @@ namespace osprey::engine {
 
 // Frozen-backbone features of a batch of letterboxed images (ImagesToTensor form):
 // c3 = block 5 output (32 ch, stride 8), c4 = block 12 output (96 ch, stride 16),
-// c5 = block 15 output (160 ch, stride 32).
+// c5 = out_relu, the last 1x1 conv (1280 ch, stride 32): the features part 1's classifier
+// pools, kept spatial here because pooling loses where the objects are.
 struct PyramidFeatures {
   torch::Tensor c3, c4, c5;
 };
 PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images);
-constexpr int kC3Channels = 32, kC4Channels = 96, kC5Channels = 160;
+constexpr int kC3Channels = 32, kC4Channels = 96, kC5Channels = 1280;
 constexpr int kDetectorStride = 8;
 
-// The trainable head: 1x1 laterals, top-down fusion to stride 8, two 3x3 conv-BN-ReLU, then
-// per-cell class logits (heatmap), log box size in cells (2) and centre offset (2).
+// The trainable head: 1x1 laterals; strides 32 and 16 fused at 2 x width channels through two
+// 3x3 conv-BN-ReLU; reduced and added to stride 8; one 3x3 conv-BN-ReLU at width; then per-cell
+// class logits (heatmap), log box size in cells (2) and centre offset (2).
 struct DetectorHeadImpl : torch::nn::Module {
   DetectorHeadImpl(int num_labels, int width);
   // Returns [N, num_labels + 4, H/8, W/8]: heatmap logits, then log w, log h, dx, dy.
   torch::Tensor forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5);
-  torch::nn::Conv2d lateral3{nullptr}, lateral4{nullptr}, lateral5{nullptr};
+  torch::nn::Conv2d lateral3{nullptr}, lateral4{nullptr}, lateral5{nullptr}, reduce{nullptr};
   torch::nn::Sequential mid{nullptr}, tower{nullptr};
   torch::nn::Conv2d heat{nullptr}, regression{nullptr};
   int num_labels;
 };
 TORCH_MODULE(DetectorHead);
-constexpr int kDetectorHeadWidth = 64;
+constexpr int kDetectorHeadWidth = 48;
 
 // Decodes one image's head output [num_labels + 4, h, w] into detections in letterbox pixels:
 // 3x3 peak picking on the sigmoid heatmap, the top `max_candidates` peaks >= min_score.

@@ -26,10 +26,10 @@ double SecondsSince(Clock::time_point start) {
 // The cost model that turns the time budget into an epoch count: constants measured on the
 // 2-core reference machine (docs/design/detection.md), so the same budget gives the same model
 // on any machine.
-constexpr double kFeatureImagesPerSecond = 40;  // backbone to block 13 at 320 px, per image
-constexpr double kHeadSamplesPerSecond = 90;    // head forward + backward at 320 px
+constexpr double kFeatureImagesPerSecond = 30;  // whole backbone at 320 px, per image
+constexpr double kHeadSamplesPerSecond = 40;    // head forward + backward at 320 px
 constexpr int kBatchSize = 16;
-constexpr double kLearningRate = 2e-3;
+constexpr double kLearningRate = 4e-3;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
 // One decoded image: the letterboxed pixels and its boxes in letterbox pixels.
@@ -97,7 +97,7 @@ std::vector<Sample> LoadSamples(const std::vector<const DetectionImage*>& images
 }
 
 // Cached features: rows [0, n) are the images, [n, 2n) their mirror images. Half precision
-// halves the cache (400 images at 320 px: 240 MB instead of 480 MB).
+// halves the cache (500 images at 320 px: 0.45 GB instead of 0.9 GB).
 struct FeatureCache {
   torch::Tensor c3, c4, c5;
   int64_t count = 0;
