@@ -65,11 +65,18 @@ Result<std::string> ModelService::CreateProjectVersion(
     return Status::InvalidArgument("The output bucket " + request.output_bucket +
                                    " does not exist.");
   }
+  // A duplicate name is answered before the training limit: retrying it can never succeed.
+  OSPREY_ASSIGN_OR_RETURN(metadata::VersionPage same_name,
+                          versions_.ListVersions(project.id, 0, 1, {request.version_name}));
+  if (!same_name.versions.empty()) {
+    return Status::InUse("A model version named " + request.version_name +
+                         " already exists in this project.");
+  }
   OSPREY_ASSIGN_OR_RETURN(size_t training, versions_.CountVersionsInStatus(kTraining));
   if (training >= static_cast<size_t>(options_.max_concurrent_trainings)) {
-    return Status::LimitExceeded("At most " + std::to_string(options_.max_concurrent_trainings) +
-                                 " models can train at the same time. Try again when a "
-                                 "training has finished.");
+    return Status::LimitExceeded("Too many models are training (the limit is " +
+                                 std::to_string(options_.max_concurrent_trainings) +
+                                 "). Try again when a training has finished.");
   }
   version.project_id = project.id;
   version.project_arn = project.arn;
@@ -123,11 +130,11 @@ Result<DescribeProjectVersionsResponse> ModelService::DescribeProjectVersions(
 }
 
 Result<std::string> ModelService::StartProjectVersion(const StartProjectVersionRequest& request) {
-  OSPREY_ASSIGN_OR_RETURN(metadata::VersionRecord version,
-                          versions_.GetVersionByArn(request.version_arn));
   if (request.max_inference_units && *request.max_inference_units < request.min_inference_units) {
     return Status::InvalidArgument("MaxInferenceUnits must not be less than MinInferenceUnits.");
   }
+  OSPREY_ASSIGN_OR_RETURN(metadata::VersionRecord version,
+                          versions_.GetVersionByArn(request.version_arn));
   OSPREY_RETURN_IF_ERROR(versions_.TransitionVersion(
       version.id, {"TRAINING_COMPLETED", "COPYING_COMPLETED", "STOPPED", "FAILED"}, "STARTING",
       "The model is starting."));
