@@ -16,7 +16,7 @@ namespace {
 struct EvaluateFlags {
   std::string model, manifest, data_dir = "osprey-data";
   bool json = false;
-  int threads = 2;
+  int threads = 1;  // as when serving; 2 OpenMP threads collapse on a busy machine
 };
 
 std::string UtcNow() {

@@ -39,7 +39,7 @@ struct TrainingOptions {
   uint64_t seed = 1;                   // same seed and inputs -> same model and metrics
   // Training time budget in seconds, for everything after decoding. Epoch counts are derived
   // from it with a fixed cost model, not from the clock, so results stay reproducible; a
-  // wall-clock guard stops a run that exceeds twice the budget (reported, not reproducible).
+  // wall-clock guard stops a run that exceeds 3 x budget + 60 s (reported, not reproducible).
   double time_budget_seconds = 60;
   int threads = 2;                     // intra-op threads while training
   double validation_fraction = 0.2;    // held out per label when no validation set is given

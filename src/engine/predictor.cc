@@ -21,13 +21,28 @@ class TorchPredictor : public Predictor {
     try {
       torch::NoGradGuard no_grad;
       torch::Tensor sum;
+      auto add = [&](torch::Tensor probabilities) {
+        sum = sum.defined() ? sum + probabilities : probabilities;
+      };
+      // Backbone members share the frozen trunk (blocks below kFineTuneFromBlock are never
+      // trained), so it runs once, on the image and its mirror image as one batch of 2.
+      torch::Tensor trunk;
       for (Member& member : artifact_.members) {
+        if (member.backbone && trunk.defined()) {
+          add(ToProbabilities(member.backbone->forward(trunk), multi_label_).mean(0, true));
+          continue;
+        }
         OSPREY_ASSIGN_OR_RETURN(
             image::Image decoded,
             image::DecodeAndResize(image_bytes, member.input_size, member.input_size));
         torch::Tensor x = ImagesToTensor({decoded.rgb.data()}, member.input_size);
-        torch::Tensor probabilities = member.Probabilities(x, multi_label_);
-        sum = sum.defined() ? sum + probabilities : probabilities;
+        x = torch::cat({x, x.flip({3})}).contiguous(torch::MemoryFormat::ChannelsLast);
+        if (!member.backbone) {
+          add(ToProbabilities(member.scratch->forward(x), multi_label_).mean(0, /*keepdim=*/true));
+          continue;
+        }
+        trunk = member.backbone->top->Trunk(x, kFineTuneFromBlock);
+        add(ToProbabilities(member.backbone->forward(trunk), multi_label_).mean(0, true));
       }
       torch::Tensor mean = (sum / static_cast<double>(artifact_.members.size())).contiguous();
       const float* data = mean.data_ptr<float>();

@@ -155,6 +155,9 @@ class Trainer {
   Result<TrainingReport> Run(const TrainingSet& train, const TrainingSet* validation);
 
  private:
+  // Stops runaway training only: generous, because a busy machine is slower but must still
+  // give the reproducible result.
+  double TimeGuardSeconds() const { return 3 * options_.time_budget_seconds + 60; }
   void Message(const std::string& text) {
     if (observer_) observer_->OnMessage(text);
   }
@@ -400,13 +403,17 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
       static_cast<torch::optim::AdamWOptions&>(param_groups[0].options()).lr(body_lr * scale);
       static_cast<torch::optim::AdamWOptions&>(param_groups[1].options()).lr(head_lr * scale);
       optimizer.zero_grad();
-      torch::Tensor loss = Loss(net->forward(train_acts_.index_select(0, idx)),
+      // Translation on the cached activations: a random 12 x 12 window of the 14 x 14 map
+      // (the top blocks are convolutional, so this approximates a crop of the image).
+      int64_t dy = torch::randint(0, 3, {1}).item<int64_t>(), dx = torch::randint(0, 3, {1}).item<int64_t>();
+      torch::Tensor acts = train_acts_.index_select(0, idx).slice(2, dy, dy + 12).slice(3, dx, dx + 12);
+      torch::Tensor loss = Loss(net->forward(acts.contiguous(torch::MemoryFormat::ChannelsLast)),
                                 train_targets_.index_select(0, idx.remainder(count)), multi_label_);
       loss.backward();
       optimizer.step();
       if (observer_) observer_->OnProgress("fine-tune", static_cast<int>(step + 1), static_cast<int>(total_steps));
     }
-    if (SecondsSince(start_) > 2 * options_.time_budget_seconds) report_.time_guard_hit = true;
+    if (SecondsSince(start_) > TimeGuardSeconds()) report_.time_guard_hit = true;
   }
   net->eval();
   torch::NoGradGuard no_grad;
@@ -462,7 +469,8 @@ Member Trainer::TrainScratch(double seconds) {
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(2e-3).weight_decay(5e-2));
   int64_t count = static_cast<int64_t>(train_.size());
   int epochs = std::clamp(static_cast<int>(std::lround(seconds * kScratchImagesPerSecond / count)), 2, 120);
-  int64_t batch_size = std::min<int64_t>(kBatchSize, count);
+  // Small sets get small batches, so that they still get enough optimizer steps.
+  int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
   int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   net->train();
@@ -483,7 +491,7 @@ Member Trainer::TrainScratch(double seconds) {
       optimizer.step();
       if (observer_) observer_->OnProgress("scratch", static_cast<int>(step + 1), static_cast<int>(total_steps));
     }
-    if (SecondsSince(start_) > 2 * options_.time_budget_seconds) report_.time_guard_hit = true;
+    if (SecondsSince(start_) > TimeGuardSeconds()) report_.time_guard_hit = true;
   }
   net->eval();
   torch::Tensor val_probabilities = ScratchValidationProbabilities(net);
