@@ -77,8 +77,10 @@ http::HttpResponse CopyObject(S3Call& call) {
   }
   std::string src_bucket = decoded->substr(0, slash);
   std::string src_key = decoded->substr(slash + 1);
-  Result<storage::ObjectInfo> src = call.store.HeadObject(src_bucket, src_key);
-  if (!src.ok()) return call.StoreError(src.status(), Missing::kKey);
+  Result<std::shared_ptr<storage::ObjectReader>> opened = call.store.OpenObject(src_bucket, src_key);
+  if (!opened.ok()) return call.StoreError(opened.status(), Missing::kKey);
+  const storage::ObjectReader& reader = **opened;
+  const storage::ObjectInfo* src = &reader.info();
   const std::string* directive = call.http.Header("x-amz-metadata-directive");
   const bool replace = directive != nullptr && *directive == "REPLACE";
   if (src_bucket == t.bucket && src_key == t.key && !replace) {
@@ -98,11 +100,10 @@ http::HttpResponse CopyObject(S3Call& call) {
       t.bucket, t.key,
       [&](const storage::ChunkWriter& write) {
         Status write_status;
-        Status read_status = call.store.ReadObject(src_bucket, src_key, 0, src->size,
-                                                   [&](std::string_view chunk) {
-                                                     write_status = write(chunk);
-                                                     return write_status.ok();
-                                                   });
+        Status read_status = reader.Read(0, src->size, [&](std::string_view chunk) {
+          write_status = write(chunk);
+          return write_status.ok();
+        });
         return write_status.ok() ? read_status : write_status;
       },
       options);
@@ -115,8 +116,11 @@ http::HttpResponse CopyObject(S3Call& call) {
 
 http::HttpResponse GetObject(S3Call& call, bool head) {
   const S3Target& t = call.target;
-  Result<storage::ObjectInfo> info = call.store.HeadObject(t.bucket, t.key);
-  if (!info.ok()) return call.StoreError(info.status(), Missing::kKey);
+  // Opened once: headers and bytes come from the same version even if the key is overwritten.
+  Result<std::shared_ptr<storage::ObjectReader>> opened = call.store.OpenObject(t.bucket, t.key);
+  if (!opened.ok()) return call.StoreError(opened.status(), Missing::kKey);
+  std::shared_ptr<storage::ObjectReader> reader = *opened;
+  const storage::ObjectInfo* info = &reader->info();
   if (const std::string* match = call.http.Header("if-none-match");
       match != nullptr && (*match == Quoted(info->etag) || *match == "*")) {
     http::HttpResponse response = call.Empty(304);
@@ -168,15 +172,11 @@ http::HttpResponse GetObject(S3Call& call, bool head) {
   }
   (void)head;  // HEAD: same headers and length; the HTTP layer never sends the body.
   if (range.length == 0) return response;  // empty object: a plain empty body
-  storage::ObjectStore* store = &call.store;
-  std::string bucket = t.bucket, key = t.key;
   response.stream_length = range.length;
-  response.stream = [store, bucket, key, offset_base](size_t offset, size_t length,
-                                                      const http::BodySink& sink) {
-    return store
-        ->ReadObject(bucket, key, offset_base + static_cast<int64_t>(offset),
-                     static_cast<int64_t>(length),
-                     [&sink](std::string_view chunk) { return sink(chunk.data(), chunk.size()); })
+  response.stream = [reader, offset_base](size_t offset, size_t length, const http::BodySink& sink) {
+    return reader
+        ->Read(offset_base + static_cast<int64_t>(offset), static_cast<int64_t>(length),
+               [&sink](std::string_view chunk) { return sink(chunk.data(), chunk.size()); })
         .ok();
   };
   return response;

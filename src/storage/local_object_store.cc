@@ -201,6 +201,44 @@ Result<std::string> LocalObjectStore::GetObject(std::string_view bucket,
   return out;
 }
 
+namespace {
+
+// Reads through a descriptor opened once, so the bytes stay those of the opened inode.
+Status ReadRange(int fd, int64_t offset, int64_t length, const ReadSink& sink) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::Internal("stat failed: " + ErrnoText(errno));
+  if (offset < 0 || length < 0 || offset + length > st.st_size) {
+    return Status::InvalidArgument("The requested range is not satisfiable.");
+  }
+  std::string buffer(static_cast<size_t>(std::min<int64_t>(length, 1 << 20)), '\0');
+  while (length > 0) {
+    ssize_t n = ::pread(fd, buffer.data(), std::min<size_t>(buffer.size(), length), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::Internal("read failed: " + ErrnoText(errno));
+    if (!sink(std::string_view(buffer.data(), static_cast<size_t>(n)))) break;
+    offset += n;
+    length -= n;
+  }
+  return Status::Ok();
+}
+
+class LocalObjectReader : public ObjectReader {
+ public:
+  explicit LocalObjectReader(int fd) : fd_(fd) {}
+  ~LocalObjectReader() override { ::close(fd_); }
+  void set_info(ObjectInfo info) { info_ = std::move(info); }
+  const ObjectInfo& info() const override { return info_; }
+  Status Read(int64_t offset, int64_t length, const ReadSink& sink) const override {
+    return ReadRange(fd_, offset, length, sink);
+  }
+
+ private:
+  int fd_;
+  ObjectInfo info_;
+};
+
+}  // namespace
+
 Status LocalObjectStore::ReadObject(std::string_view bucket, std::string_view key, int64_t offset,
                                     int64_t length, const ReadSink& sink) const {
   if (!BucketExists(bucket)) return NoSuchBucket(bucket);
@@ -208,27 +246,27 @@ Status LocalObjectStore::ReadObject(std::string_view bucket, std::string_view ke
   if (!dir.ok()) return NoSuchKey(key);
   int fd = ::open((*dir / kDataFile).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return NoSuchKey(key);
-  struct stat st;
-  ::fstat(fd, &st);
-  if (offset < 0 || length < 0 || offset + length > st.st_size) {
-    ::close(fd);
-    return Status::InvalidArgument("The requested range is not satisfiable.");
-  }
-  std::string buffer(std::min<int64_t>(length, 1 << 20), '\0');
-  Status status;
-  while (length > 0) {
-    ssize_t n = ::pread(fd, buffer.data(), std::min<size_t>(buffer.size(), length), offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      status = Status::Internal("read failed: " + ErrnoText(errno));
-      break;
-    }
-    if (!sink(std::string_view(buffer.data(), static_cast<size_t>(n)))) break;
-    offset += n;
-    length -= n;
-  }
+  Status status = ReadRange(fd, offset, length, sink);
   ::close(fd);
   return status;
+}
+
+Result<std::shared_ptr<ObjectReader>> LocalObjectStore::OpenObject(std::string_view bucket,
+                                                                   std::string_view key) const {
+  if (!BucketExists(bucket)) return NoSuchBucket(bucket);
+  Result<fs::path> dir = ObjectDir(bucket, key);
+  if (!dir.ok()) return NoSuchKey(key);
+  int fd = ::open((*dir / kDataFile).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return NoSuchKey(key);
+  auto reader = std::make_shared<LocalObjectReader>(fd);  // owns fd from here on
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::Internal("stat failed: " + ErrnoText(errno));
+  OSPREY_ASSIGN_OR_RETURN(
+      ObjectInfo info,
+      ReadObjectMeta(*dir / kMetaFile, *dir / kDataFile, std::string(key),
+                     static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size)));
+  reader->set_info(std::move(info));
+  return std::shared_ptr<ObjectReader>(std::move(reader));
 }
 
 Status LocalObjectStore::DeleteObject(std::string_view bucket, std::string_view key) {

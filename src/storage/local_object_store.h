@@ -43,6 +43,8 @@ class LocalObjectStore : public ObjectStore {
   Result<std::string> GetObject(std::string_view bucket, std::string_view key) const override;
   Status ReadObject(std::string_view bucket, std::string_view key, int64_t offset, int64_t length,
                     const ReadSink& sink) const override;
+  Result<std::shared_ptr<ObjectReader>> OpenObject(std::string_view bucket,
+                                                   std::string_view key) const override;
   Status DeleteObject(std::string_view bucket, std::string_view key) override;
   Result<ListResult> ListObjects(std::string_view bucket, const ListOptions& options) const override;
 

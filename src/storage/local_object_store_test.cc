@@ -136,5 +136,21 @@ TEST_F(LocalObjectStoreTest, RangeReadsAndBadRanges) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(LocalObjectStoreTest, OpenObjectPinsOneVersion) {
+  ASSERT_TRUE(store_->PutObject("bucket-1", "k", "first version", {}).ok());
+  auto reader = store_->OpenObject("bucket-1", "k");
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE(store_->PutObject("bucket-1", "k", "second", {}).ok());
+  ASSERT_TRUE(store_->DeleteObject("bucket-1", "k").ok());
+  std::string got;
+  ASSERT_TRUE((*reader)->Read(0, (*reader)->info().size, [&](std::string_view c) {
+                          got.append(c);
+                          return true;
+                        }).ok());
+  EXPECT_EQ(got, "first version");
+  EXPECT_EQ((*reader)->info().size, 13);
+  EXPECT_EQ(store_->OpenObject("bucket-1", "k").status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace osprey::storage

@@ -19,6 +19,30 @@ int HexValue(char c) {
 
 }  // namespace
 
+namespace {
+class HeadThenReadReader : public ObjectReader {
+ public:
+  HeadThenReadReader(const ObjectStore& store, std::string bucket, ObjectInfo info)
+      : store_(store), bucket_(std::move(bucket)), info_(std::move(info)) {}
+  const ObjectInfo& info() const override { return info_; }
+  Status Read(int64_t offset, int64_t length, const ReadSink& sink) const override {
+    return store_.ReadObject(bucket_, info_.key, offset, length, sink);
+  }
+
+ private:
+  const ObjectStore& store_;
+  std::string bucket_;
+  ObjectInfo info_;
+};
+}  // namespace
+
+Result<std::shared_ptr<ObjectReader>> ObjectStore::OpenObject(std::string_view bucket,
+                                                              std::string_view key) const {
+  OSPREY_ASSIGN_OR_RETURN(ObjectInfo info, HeadObject(bucket, key));
+  return std::shared_ptr<ObjectReader>(
+      std::make_shared<HeadThenReadReader>(*this, std::string(bucket), std::move(info)));
+}
+
 Result<std::string> ObjectStore::CreateMultipartUpload(std::string_view, std::string_view,
                                                        const PutOptions&) {
   return Unsupported();

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,18 @@ using ObjectProducer = std::function<Status(const ChunkWriter& write)>;
 // Receives a piece of an object's bytes while reading; return false to stop.
 using ReadSink = std::function<bool(std::string_view chunk)>;
 
+// An object opened for reading: its info and bytes are pinned when it is opened, so a later
+// overwrite or delete of the key changes neither (a GET never mixes two versions). Read() is
+// thread-safe; the reader may outlive the request that opened it.
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual const ObjectInfo& info() const = 0;
+  // Streams bytes [offset, offset+length) to `sink`. Returns kInvalidArgument if the range lies
+  // outside the object, kInternal on an I/O error.
+  virtual Status Read(int64_t offset, int64_t length, const ReadSink& sink) const = 0;
+};
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -111,6 +124,10 @@ class ObjectStore {
   // kInvalidArgument if the range lies outside the object.
   virtual Status ReadObject(std::string_view bucket, std::string_view key, int64_t offset,
                             int64_t length, const ReadSink& sink) const = 0;
+  // Opens the object for consistent reads (see ObjectReader). Returns kNotFound if the bucket or
+  // key does not exist. The default pins only the info; LocalObjectStore pins the bytes too.
+  virtual Result<std::shared_ptr<ObjectReader>> OpenObject(std::string_view bucket,
+                                                           std::string_view key) const;
   // Deleting an absent key is OK (as in S3); an absent bucket is kNotFound.
   virtual Status DeleteObject(std::string_view bucket, std::string_view key) = 0;
   // Keys in byte order. Returns kNotFound if the bucket does not exist.
