@@ -7,12 +7,13 @@
 
 namespace osprey::s3 {
 namespace {
-constexpr size_t kMaxLine = 4096;        // a chunk header is ~90 bytes; trailers are short too
+constexpr size_t kMaxLine = 4096;  // a chunk header is ~90 bytes; trailers are short too
 constexpr size_t kMaxTrailers = 16;
 constexpr int64_t kMaxChunkSize = int64_t{1} << 40;  // far above any real chunk; stops overflow
 
 bool IsHex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 std::string Trim(std::string_view s) {

@@ -81,11 +81,11 @@ TEST(AwsChunkedDecoderTest, BadFramingIsIncompleteBody) {
   std::string code;
   std::string full = ExampleBody();
   for (const std::string& body :
-       {full.substr(0, full.size() - 40),             // truncated before the final chunk
-        full.substr(0, 5000),                          // truncated mid-chunk
+       {full.substr(0, full.size() - 40),                       // truncated before the final chunk
+        full.substr(0, 5000),                                   // truncated mid-chunk
         "zz;chunk-signature=" + std::string(kChunk1) + "\r\n",  // not hex
         "fffffffffffffffffff;chunk-signature=" + std::string(kChunk1) + "\r\n",  // overflow
-        "10000\r\n" + std::string(65536, 'a') + "\r\n",  // signature missing
+        "10000\r\n" + std::string(65536, 'a') + "\r\n",          // signature missing
         "10000;chunk-signature=" + std::string(kChunk1) + "\n",  // bare LF
         full + "extra"}) {
     AwsChunkedDecoder decoder(ExampleSigning(), false);
@@ -99,8 +99,9 @@ TEST(AwsChunkedDecoderTest, BadFramingIsIncompleteBody) {
 }
 
 TEST(AwsChunkedDecoderTest, UnsignedChunksWithTrailer) {
-  const std::string body = "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:" +
-                           auth::Crc32Base64("hello world") + "\r\n\r\n";
+  const std::string body =
+      "5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:" + auth::Crc32Base64("hello world") +
+      "\r\n\r\n";
   AwsChunkedDecoder decoder(std::nullopt, false);
   std::string code;
   auto [ok, out] = Decode(decoder, body, 3, &code);

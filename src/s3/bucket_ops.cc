@@ -1,5 +1,6 @@
 // Bucket-level operations: ListBuckets, CreateBucket, DeleteBucket, HeadBucket,
-// GetBucketLocation. https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
+// GetBucketLocation.
+// https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
 #include "s3/operations.h"
 #include "s3/xml.h"
 
@@ -67,9 +68,10 @@ http::HttpResponse GetBucketLocation(S3Call& call) {
   XmlWriter xml("LocationConstraint");
   std::string body = xml.Finish();
   if (call.auth.region != "us-east-1") {
-    body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
-           "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
-           XmlEscape(call.auth.region) + "</LocationConstraint>";
+    body =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+        "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" +
+        XmlEscape(call.auth.region) + "</LocationConstraint>";
   }
   return call.Xml(body);
 }

@@ -38,7 +38,9 @@ http::HttpResponse ListObjects(S3Call& call) {
     return call.Error("InvalidArgument", "Invalid Encoding Method specified in Request");
   }
   std::optional<size_t> max_keys = MaxKeys(t, "max-keys");
-  if (!max_keys) return call.Error("InvalidArgument", "Provided max-keys not an integer or within integer range");
+  if (!max_keys)
+    return call.Error("InvalidArgument",
+                      "Provided max-keys not an integer or within integer range");
   storage::ListOptions options;
   options.prefix = t.Param("prefix");
   options.delimiter = t.Param("delimiter");
@@ -69,7 +71,8 @@ http::HttpResponse ListObjects(S3Call& call) {
   if (v2) {
     xml.Element("KeyCount",
                 std::to_string(result->objects.size() + result->common_prefixes.size()));
-    if (t.Has("continuation-token")) xml.Element("ContinuationToken", t.Param("continuation-token"));
+    if (t.Has("continuation-token"))
+      xml.Element("ContinuationToken", t.Param("continuation-token"));
     if (t.Has("start-after")) xml.Element("StartAfter", enc(t.Param("start-after")));
     if (result->truncated) {
       xml.Element("NextContinuationToken", auth::Base64Encode(result->last_returned));

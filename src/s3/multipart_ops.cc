@@ -1,5 +1,6 @@
 // Multipart uploads: CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
-// AbortMultipartUpload, ListParts. https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+// AbortMultipartUpload, ListParts.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -57,8 +58,9 @@ http::HttpResponse CreateMultipartUpload(S3Call& call) {
 http::HttpResponse UploadPart(S3Call& call) {
   std::optional<int> number = ParseInt(call.target.Param("partNumber"));
   if (!number || *number < 1 || *number > storage::kMaxPartNumber) {
-    return call.Error("InvalidArgument", "Part number must be an integer between 1 and 10000, "
-                                         "inclusive");
+    return call.Error("InvalidArgument",
+                      "Part number must be an integer between 1 and 10000, "
+                      "inclusive");
   }
   const std::string upload_id = call.target.Param("uploadId");
   S3Error error;
@@ -90,8 +92,9 @@ http::HttpResponse CompleteMultipartUpload(S3Call& call) {
   if (!body.ok()) return call.Error(error);
   Result<XmlNode> doc = ParseXml(*body);
   if (!doc.ok() || doc->name != "CompleteMultipartUpload") {
-    return call.Error("MalformedXML", "The XML you provided was not well-formed or did not "
-                                      "validate against our published schema.");
+    return call.Error("MalformedXML",
+                      "The XML you provided was not well-formed or did not "
+                      "validate against our published schema.");
   }
   std::vector<storage::CompletedPart> wanted;
   for (const XmlNode& child : doc->children) {
@@ -99,7 +102,8 @@ http::HttpResponse CompleteMultipartUpload(S3Call& call) {
     const XmlNode* number = child.Child("PartNumber");
     const XmlNode* etag = child.Child("ETag");
     std::optional<int> parsed = number ? ParseInt(number->text) : std::nullopt;
-    if (!parsed || etag == nullptr) return call.Error("MalformedXML", "A Part needs PartNumber and ETag.");
+    if (!parsed || etag == nullptr)
+      return call.Error("MalformedXML", "A Part needs PartNumber and ETag.");
     wanted.push_back({*parsed, etag->text});
   }
   if (wanted.empty()) {
@@ -111,19 +115,22 @@ http::HttpResponse CompleteMultipartUpload(S3Call& call) {
   for (const storage::PartInfo& part : *stored) by_number[part.part_number] = part;
   for (size_t idx = 0; idx < wanted.size(); ++idx) {
     if (idx > 0 && wanted[idx].part_number <= wanted[idx - 1].part_number) {
-      return call.Error("InvalidPartOrder", "The list of parts was not in ascending order. The "
-                                            "parts list must be specified in order of the part "
-                                            "number.");
+      return call.Error("InvalidPartOrder",
+                        "The list of parts was not in ascending order. The "
+                        "parts list must be specified in order of the part "
+                        "number.");
     }
     auto it = by_number.find(wanted[idx].part_number);
     if (it == by_number.end() || it->second.etag != NormalizeEtag(wanted[idx].etag)) {
-      return call.Error("InvalidPart", "One or more of the specified parts could not be found. "
-                                       "The part might not have been uploaded, or the specified "
-                                       "ETag might not have matched the part's ETag.");
+      return call.Error("InvalidPart",
+                        "One or more of the specified parts could not be found. "
+                        "The part might not have been uploaded, or the specified "
+                        "ETag might not have matched the part's ETag.");
     }
     if (idx + 1 < wanted.size() && it->second.size < call.options.min_part_bytes) {
-      return call.Error("EntityTooSmall", "Your proposed upload is smaller than the minimum "
-                                          "allowed object size.");
+      return call.Error("EntityTooSmall",
+                        "Your proposed upload is smaller than the minimum "
+                        "allowed object size.");
     }
   }
   Result<storage::ObjectInfo> done =
@@ -151,7 +158,8 @@ http::HttpResponse ListParts(S3Call& call) {
   const std::string upload_id = t.Param("uploadId");
   Result<std::vector<storage::PartInfo>> parts = call.store.ListParts(t.bucket, t.key, upload_id);
   if (!parts.ok()) return UploadError(call, parts.status());
-  int marker = t.Has("part-number-marker") ? ParseInt(t.Param("part-number-marker")).value_or(0) : 0;
+  int marker =
+      t.Has("part-number-marker") ? ParseInt(t.Param("part-number-marker")).value_or(0) : 0;
   int max_parts = t.Has("max-parts") ? ParseInt(t.Param("max-parts")).value_or(1000) : 1000;
   max_parts = std::clamp(max_parts, 0, 1000);
   std::vector<const storage::PartInfo*> page;

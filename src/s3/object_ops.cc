@@ -16,7 +16,8 @@ storage::PutOptions OptionsFromHeaders(const http::HttpRequest& request) {
   storage::PutOptions options;
   if (const std::string* type = request.Header("content-type")) options.content_type = *type;
   for (const auto& [name, value] : request.headers) {
-    if (name.rfind(kMetaPrefix, 0) == 0) options.user_metadata[name.substr(kMetaPrefix.size())] = value;
+    if (name.rfind(kMetaPrefix, 0) == 0)
+      options.user_metadata[name.substr(kMetaPrefix.size())] = value;
   }
   return options;
 }
@@ -24,17 +25,18 @@ storage::PutOptions OptionsFromHeaders(const http::HttpRequest& request) {
 }  // namespace
 
 // Streams the verified body into the store; the object appears only if every check passed.
-Result<storage::ObjectInfo> StoreBody(S3Call& call,
-                                      const std::function<Result<storage::ObjectInfo>(
-                                          const storage::ObjectProducer&)>& put,
-                                      S3Error* error) {
+Result<storage::ObjectInfo> StoreBody(
+    S3Call& call,
+    const std::function<Result<storage::ObjectInfo>(const storage::ObjectProducer&)>& put,
+    S3Error* error) {
   const http::HttpRequest& http = call.http;
   if (http.Header("content-length") == nullptr && http.Header("transfer-encoding") == nullptr &&
       http.Header("x-amz-decoded-content-length") == nullptr) {
     *error = MakeError("MissingContentLength", "You must provide the Content-Length HTTP header.");
     return Status::InvalidArgument(error->message);
   }
-  auto created = PayloadReader::Create(http, call.auth, call.declared_hash, call.options.max_object_bytes);
+  auto created =
+      PayloadReader::Create(http, call.auth, call.declared_hash, call.options.max_object_bytes);
   if (auto* failure = std::get_if<S3Error>(&created)) {
     *error = *failure;
     return Status::InvalidArgument(failure->message);
@@ -72,12 +74,14 @@ http::HttpResponse CopyObject(S3Call& call) {
   std::optional<std::string> decoded = PercentDecode(source);
   size_t slash = decoded ? decoded->find('/') : std::string::npos;
   if (slash == std::string::npos) {
-    return call.Error("InvalidArgument", "Copy Source must mention the source bucket and key: "
-                                         "sourcebucket/sourcekey");
+    return call.Error("InvalidArgument",
+                      "Copy Source must mention the source bucket and key: "
+                      "sourcebucket/sourcekey");
   }
   std::string src_bucket = decoded->substr(0, slash);
   std::string src_key = decoded->substr(slash + 1);
-  Result<std::shared_ptr<storage::ObjectReader>> opened = call.store.OpenObject(src_bucket, src_key);
+  Result<std::shared_ptr<storage::ObjectReader>> opened =
+      call.store.OpenObject(src_bucket, src_key);
   if (!opened.ok()) return call.StoreError(opened.status(), Missing::kKey);
   const storage::ObjectReader& reader = **opened;
   const storage::ObjectInfo* src = &reader.info();
@@ -146,13 +150,15 @@ http::HttpResponse GetObject(S3Call& call, bool head) {
                                   "content-language", "cache-control", "expires"}) {
     std::string param = "response-" + std::string(header);
     if (!t.Has(param)) continue;
-    if (header == "content-type") response.content_type = t.Param(param);
-    else response.SetHeader(std::string(header), t.Param(param));
+    if (header == "content-type")
+      response.content_type = t.Param(param);
+    else
+      response.SetHeader(std::string(header), t.Param(param));
   }
   ByteRange range{0, info->size};
   const std::string* range_header = call.http.Header("range");
-  RangeKind kind = range_header == nullptr ? RangeKind::kNone
-                                           : ParseRange(*range_header, info->size, &range);
+  RangeKind kind =
+      range_header == nullptr ? RangeKind::kNone : ParseRange(*range_header, info->size, &range);
   if (kind == RangeKind::kUnsatisfiable) {
     http::HttpResponse error = call.Error("InvalidRange", "The requested range is not satisfiable");
     error.SetHeader("Content-Range", "bytes */" + std::to_string(info->size));
@@ -163,8 +169,8 @@ http::HttpResponse GetObject(S3Call& call, bool head) {
     response.status = 206;
     if (!call.options.http_applies_ranges) {
       response.SetHeader("Content-Range", "bytes " + std::to_string(range.start) + "-" +
-                                              std::to_string(range.start + range.length - 1) +
-                                              "/" + std::to_string(info->size));
+                                              std::to_string(range.start + range.length - 1) + "/" +
+                                              std::to_string(info->size));
       offset_base = range.start;
     } else {
       range = ByteRange{0, info->size};  // the HTTP layer cuts the range out itself
@@ -173,7 +179,8 @@ http::HttpResponse GetObject(S3Call& call, bool head) {
   (void)head;  // HEAD: same headers and length; the HTTP layer never sends the body.
   if (range.length == 0) return response;  // empty object: a plain empty body
   response.stream_length = range.length;
-  response.stream = [reader, offset_base](size_t offset, size_t length, const http::BodySink& sink) {
+  response.stream = [reader, offset_base](size_t offset, size_t length,
+                                          const http::BodySink& sink) {
     return reader
         ->Read(offset_base + static_cast<int64_t>(offset), static_cast<int64_t>(length),
                [&sink](std::string_view chunk) { return sink(chunk.data(), chunk.size()); })
@@ -201,8 +208,9 @@ http::HttpResponse DeleteObjects(S3Call& call) {
   if (!body.ok()) return call.Error(error);
   Result<XmlNode> doc = ParseXml(*body);
   if (!doc.ok() || doc->name != "Delete") {
-    return call.Error("MalformedXML", "The XML you provided was not well-formed or did not "
-                                      "validate against our published schema.");
+    return call.Error("MalformedXML",
+                      "The XML you provided was not well-formed or did not "
+                      "validate against our published schema.");
   }
   if (!call.store.BucketExists(call.target.bucket)) {
     return call.Error("NoSuchBucket", "The specified bucket does not exist");

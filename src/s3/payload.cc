@@ -36,17 +36,28 @@ class Checksum {
   }
   void Update(std::string_view data) {
     switch (kind_) {
-      case Kind::kCrc32: crc_ = auth::Crc32Update(crc_, data); break;
-      case Kind::kCrc32c: crc_ = auth::Crc32cUpdate(crc_, data); break;
-      case Kind::kSha1: sha1_->Update(data); break;
-      case Kind::kSha256: sha256_->Update(data); break;
+      case Kind::kCrc32:
+        crc_ = auth::Crc32Update(crc_, data);
+        break;
+      case Kind::kCrc32c:
+        crc_ = auth::Crc32cUpdate(crc_, data);
+        break;
+      case Kind::kSha1:
+        sha1_->Update(data);
+        break;
+      case Kind::kSha256:
+        sha256_->Update(data);
+        break;
     }
   }
   std::string Base64() {
     switch (kind_) {
-      case Kind::kSha1: return auth::Base64Encode(sha1_->FinishRaw());
-      case Kind::kSha256: return auth::Base64Encode(sha256_->FinishRaw());
-      default: return auth::Crc32ToBase64(crc_);
+      case Kind::kSha1:
+        return auth::Base64Encode(sha1_->FinishRaw());
+      case Kind::kSha256:
+        return auth::Base64Encode(sha256_->FinishRaw());
+      default:
+        return auth::Crc32ToBase64(crc_);
     }
   }
 
@@ -133,9 +144,8 @@ std::variant<std::unique_ptr<PayloadReader>, S3Error> PayloadReader::Create(
     declared = *parsed;
   }
   if (declared > max_bytes) {
-    return MakeError("EntityTooLarge",
-                     "Your proposed upload exceeds the maximum allowed size (" +
-                         std::to_string(max_bytes) + " bytes).");
+    return MakeError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size (" +
+                                           std::to_string(max_bytes) + " bytes).");
   }
   if (*mode == PayloadMode::kSha256) {
     state->expected_sha256 = declared_hash;
@@ -150,7 +160,8 @@ std::variant<std::unique_ptr<PayloadReader>, S3Error> PayloadReader::Create(
     state->expected_md5 = *raw;
     state->md5.emplace();
   }
-  if (const std::string* trailer = request.Header("x-amz-trailer"); trailer != nullptr && streaming) {
+  if (const std::string* trailer = request.Header("x-amz-trailer");
+      trailer != nullptr && streaming) {
     state->checksum_name = *trailer;
     for (char& c : state->checksum_name) c = static_cast<char>(std::tolower(c));
     state->checksum_in_trailer = true;
@@ -166,9 +177,8 @@ std::variant<std::unique_ptr<PayloadReader>, S3Error> PayloadReader::Create(
   if (!state->checksum_name.empty()) {
     if (state->checksum_name.rfind(kChecksumPrefix, 0) != 0 ||
         !(state->checksum = Checksum::For(state->checksum_name))) {
-      return MakeError("InvalidRequest",
-                       "Unsupported checksum: " + state->checksum_name +
-                           " (supported: crc32, crc32c, sha1, sha256).");
+      return MakeError("InvalidRequest", "Unsupported checksum: " + state->checksum_name +
+                                             " (supported: crc32, crc32c, sha1, sha256).");
     }
   }
   auto reader = std::unique_ptr<PayloadReader>(new PayloadReader(std::move(state)));
@@ -236,8 +246,8 @@ Status PayloadReader::Verify() {
     if (s.checksum_in_trailer) {
       auto it = s.decoder->trailers().find(s.checksum_name);
       if (it == s.decoder->trailers().end()) {
-        return Fail("MalformedTrailerError", "The declared trailer " + s.checksum_name +
-                                                 " was not sent.");
+        return Fail("MalformedTrailerError",
+                    "The declared trailer " + s.checksum_name + " was not sent.");
       }
       s.checksum_expected = it->second;
     }

@@ -24,10 +24,10 @@
 namespace osprey::s3 {
 
 enum class PayloadMode {
-  kSha256,                 // plain body, hex SHA-256 declared
-  kUnsigned,               // plain body, UNSIGNED-PAYLOAD
-  kStreamingSigned,        // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
-  kStreamingSignedTrailer, // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
+  kSha256,                    // plain body, hex SHA-256 declared
+  kUnsigned,                  // plain body, UNSIGNED-PAYLOAD
+  kStreamingSigned,           // STREAMING-AWS4-HMAC-SHA256-PAYLOAD
+  kStreamingSignedTrailer,    // STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER
   kStreamingUnsignedTrailer,  // STREAMING-UNSIGNED-PAYLOAD-TRAILER
 };
 

@@ -47,7 +47,8 @@ Result<std::string> S3Call::ReadSmallBody(S3Error* error) {
   auto& reader = std::get<std::unique_ptr<PayloadReader>>(created);
   Result<std::string> body = reader->ReadAll(http);
   if (!body.ok()) {
-    *error = reader->error() ? *reader->error() : MakeError("IncompleteBody", body.status().message());
+    *error =
+        reader->error() ? *reader->error() : MakeError("IncompleteBody", body.status().message());
   }
   return body;
 }

@@ -15,11 +15,28 @@ namespace osprey::s3 {
 namespace {
 
 // Subresources we do not implement: answering them with a listing or an object would mislead.
-constexpr std::array<std::string_view, 22> kUnsupportedSubresources = {
-    "acl", "policy", "versioning", "tagging", "lifecycle", "cors", "website", "logging",
-    "notification", "replication", "encryption", "object-lock", "versions", "accelerate",
-    "requestPayment", "ownershipControls", "publicAccessBlock", "analytics", "metrics",
-    "inventory", "retention", "legal-hold"};
+constexpr std::array<std::string_view, 22> kUnsupportedSubresources = {"acl",
+                                                                       "policy",
+                                                                       "versioning",
+                                                                       "tagging",
+                                                                       "lifecycle",
+                                                                       "cors",
+                                                                       "website",
+                                                                       "logging",
+                                                                       "notification",
+                                                                       "replication",
+                                                                       "encryption",
+                                                                       "object-lock",
+                                                                       "versions",
+                                                                       "accelerate",
+                                                                       "requestPayment",
+                                                                       "ownershipControls",
+                                                                       "publicAccessBlock",
+                                                                       "analytics",
+                                                                       "metrics",
+                                                                       "inventory",
+                                                                       "retention",
+                                                                       "legal-hold"};
 
 bool IsPresigned(const S3Target& target) {
   return target.Has("X-Amz-Signature") || target.Has("X-Amz-Credential") ||
@@ -44,13 +61,14 @@ S3Error AuthFailure(const auth::AuthOutcome& outcome) {
       return outcome.presigned ? MakeError("AccessDenied", outcome.message)
                                : MakeError("RequestTimeTooSkewed",
                                            "The difference between the request time and the "
-                                           "current time is too large. " + outcome.message);
+                                           "current time is too large. " +
+                                               outcome.message);
     case AuthError::kExpired:
       return MakeError("AccessDenied", "Request has expired");
     case AuthError::kWrongScope:
-      return MakeError(outcome.presigned ? "AuthorizationQueryParametersError"
-                                         : "AuthorizationHeaderMalformed",
-                       outcome.message);
+      return MakeError(
+          outcome.presigned ? "AuthorizationQueryParametersError" : "AuthorizationHeaderMalformed",
+          outcome.message);
     case AuthError::kOk:
       break;
   }
@@ -61,11 +79,13 @@ http::HttpResponse Route(S3Call& call) {
   const S3Target& target = call.target;
   const std::string& method = call.http.method;
   for (std::string_view sub : kUnsupportedSubresources) {
-    if (target.Has(sub)) return call.Error("NotImplemented", "?" + std::string(sub) + " is not implemented.");
+    if (target.Has(sub))
+      return call.Error("NotImplemented", "?" + std::string(sub) + " is not implemented.");
   }
   if (target.bucket.empty()) {
     if (method == "GET") return ListBuckets(call);
-    return call.Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
+    return call.Error("MethodNotAllowed",
+                      "The specified method is not allowed against this resource.");
   }
   if (target.key.empty()) {
     if (method == "PUT") return CreateBucket(call);
@@ -89,7 +109,8 @@ http::HttpResponse Route(S3Call& call) {
     if (method == "POST" && target.Has("uploads")) return CreateMultipartUpload(call);
     if (method == "POST" && target.Has("uploadId")) return CompleteMultipartUpload(call);
   }
-  return call.Error("MethodNotAllowed", "The specified method is not allowed against this resource.");
+  return call.Error("MethodNotAllowed",
+                    "The specified method is not allowed against this resource.");
 }
 
 }  // namespace
@@ -138,8 +159,9 @@ http::HttpResponse S3Handler::Handle(http::HttpRequest& request) {
     if (!outcome.ok()) {
       response = ErrorResponse(AuthFailure(outcome), request.path, request_id);
     } else if (declared_hash.empty()) {
-      response = ErrorResponse(MakeError("InvalidRequest", "Missing required header for this "
-                                                           "request: x-amz-content-sha256"),
+      response = ErrorResponse(MakeError("InvalidRequest",
+                                         "Missing required header for this "
+                                         "request: x-amz-content-sha256"),
                                request.path, request_id);
     } else if (request.body_too_large) {
       response = ErrorResponse(MakeError("EntityTooLarge", "The request body is too large."),
@@ -150,8 +172,8 @@ http::HttpResponse S3Handler::Handle(http::HttpRequest& request) {
     }
   }
   // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 6.3).
-  const bool has_body = request.Header("content-length") != nullptr ||
-                        request.Header("transfer-encoding") != nullptr;
+  const bool has_body =
+      request.Header("content-length") != nullptr || request.Header("transfer-encoding") != nullptr;
   if (!body_read && has_body) {
     // Discard a small unread body so the connection stays usable; a large (or unknown-length)
     // one is not waited for: the connection is closed after the response instead.
@@ -167,11 +189,10 @@ http::HttpResponse S3Handler::Handle(http::HttpRequest& request) {
     }
     if (!whole) response.SetHeader("Connection", "close");
   }
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                              started).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   spdlog::info("s3 request_id={} method={} path={} status={} latency_ms={:.3f} remote={}",
-               request_id, request.method, request.path, response.status, ms,
-               request.remote_addr);
+               request_id, request.method, request.path, response.status, ms, request.remote_addr);
   return response;
 }
 

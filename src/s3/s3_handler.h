@@ -17,12 +17,12 @@
 namespace osprey::s3 {
 
 struct S3Options {
-  int64_t max_skew_seconds = 900;              // S3 allows 15 minutes (RequestTimeTooSkewed)
-  int64_t max_object_bytes = int64_t{5} << 30; // single PUT / part limit, as AWS (5 GiB)
-  int64_t min_part_bytes = int64_t{5} << 20;   // every part but the last (EntityTooSmall)
-  int64_t max_xml_body_bytes = 4 << 20;        // CompleteMultipartUpload, Delete, CreateBucket
-  int64_t max_drain_bytes = 16 << 20;          // unread body of a refused request is discarded
-                                               // up to this, else the connection is closed
+  int64_t max_skew_seconds = 900;               // S3 allows 15 minutes (RequestTimeTooSkewed)
+  int64_t max_object_bytes = int64_t{5} << 30;  // single PUT / part limit, as AWS (5 GiB)
+  int64_t min_part_bytes = int64_t{5} << 20;    // every part but the last (EntityTooSmall)
+  int64_t max_xml_body_bytes = 4 << 20;         // CompleteMultipartUpload, Delete, CreateBucket
+  int64_t max_drain_bytes = 16 << 20;           // unread body of a refused request is discarded
+                                                // up to this, else the connection is closed
   // cpp-httplib 0.11 (Debian 12) parses the Range header itself and slices every response to it,
   // so a ranged GET must hand it the whole object with status 206. False once the HTTP adapter
   // stops doing that; the handler then sends exactly the range with its own Content-Range.

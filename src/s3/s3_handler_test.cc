@@ -104,7 +104,9 @@ class S3HandlerTest : public ::testing::Test {
     if (start == std::string::npos) return "";
     return response.body.substr(start + 6, response.body.find("</Code>") - start - 6);
   }
-  int HeadStatus(const std::string& key) { return Send({"HEAD", "/bucket/" + key, "", {}, ""}).status; }
+  int HeadStatus(const std::string& key) {
+    return Send({"HEAD", "/bucket/" + key, "", {}, ""}).status;
+  }
 
   fs::path root_;
   FakeClock clock_{kNowMs};
@@ -121,7 +123,8 @@ TEST_F(S3HandlerTest, SignedPayloadRoundTripsAndMismatchStoresNothing) {
   auto get = Send({"GET", "/bucket/a%20b/c.txt", "", {}, ""});
   EXPECT_EQ(get.status, 200);
   EXPECT_EQ(BodyOf(get), "hello");
-  auto bad = Send({"PUT", "/bucket/x", "hello", {{"Content-Length", "5"}}, auth::Sha256Hex("other")});
+  auto bad =
+      Send({"PUT", "/bucket/x", "hello", {{"Content-Length", "5"}}, auth::Sha256Hex("other")});
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(CodeOf(bad), "XAmzContentSHA256Mismatch");
   EXPECT_EQ(HeadStatus("x"), 404);
@@ -131,11 +134,17 @@ TEST_F(S3HandlerTest, UnsignedPayloadAndContentMd5) {
   const std::string md5 = auth::Base64Encode(auth::Sha256Raw("x").substr(0, 16));
   auto ok = Send({"PUT", "/bucket/u", "data", {{"Content-Length", "4"}}, "UNSIGNED-PAYLOAD"});
   EXPECT_EQ(ok.status, 200) << ok.body;
-  auto wrong_md5 = Send({"PUT", "/bucket/m", "data", {{"Content-Length", "4"}, {"Content-MD5", md5}},
+  auto wrong_md5 = Send({"PUT",
+                         "/bucket/m",
+                         "data",
+                         {{"Content-Length", "4"}, {"Content-MD5", md5}},
                          "UNSIGNED-PAYLOAD"});
   EXPECT_EQ(CodeOf(wrong_md5), "BadDigest");
-  auto invalid_md5 = Send({"PUT", "/bucket/m", "data",
-                           {{"Content-Length", "4"}, {"Content-MD5", "nope"}}, "UNSIGNED-PAYLOAD"});
+  auto invalid_md5 = Send({"PUT",
+                           "/bucket/m",
+                           "data",
+                           {{"Content-Length", "4"}, {"Content-MD5", "nope"}},
+                           "UNSIGNED-PAYLOAD"});
   EXPECT_EQ(CodeOf(invalid_md5), "InvalidDigest");
   auto lie = Send({"PUT", "/bucket/m", "data", {{"Content-Length", "40"}}, "UNSIGNED-PAYLOAD"});
   EXPECT_EQ(CodeOf(lie), "IncompleteBody");
@@ -168,14 +177,15 @@ TEST_F(S3HandlerTest, StreamingSignedPayloadVerifiesEveryChunk) {
   const std::string data(70000, 'z');
   std::vector<std::pair<std::string, std::string>> headers = {
       {"Content-Encoding", "aws-chunked"}, {"x-amz-decoded-content-length", Length(data.size())}};
-  auto good = Send({"PUT", "/bucket/s", "", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, 0,
-                   nullptr, [&](const std::string& seed) { return SignedChunks(seed, data, 8192); });
+  auto good =
+      Send({"PUT", "/bucket/s", "", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, 0, nullptr,
+           [&](const std::string& seed) { return SignedChunks(seed, data, 8192); });
   ASSERT_EQ(good.status, 200) << good.body;
   EXPECT_EQ(BodyOf(Send({"GET", "/bucket/s", "", {}, ""})), data);
   for (int bad : {0, 5, 8}) {  // first, middle and the final zero-length chunk
-    auto tampered = Send({"PUT", "/bucket/t", "", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, 0,
-                         nullptr,
-                         [&](const std::string& seed) { return SignedChunks(seed, data, 8192, bad); });
+    auto tampered =
+        Send({"PUT", "/bucket/t", "", headers, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, 0, nullptr,
+             [&](const std::string& seed) { return SignedChunks(seed, data, 8192, bad); });
     EXPECT_EQ(tampered.status, 403) << bad;
     EXPECT_EQ(CodeOf(tampered), "SignatureDoesNotMatch");
   }
@@ -185,7 +195,10 @@ TEST_F(S3HandlerTest, StreamingSignedPayloadVerifiesEveryChunk) {
                           return body.substr(0, body.size() - 100);
                         });
   EXPECT_EQ(CodeOf(truncated), "IncompleteBody");
-  auto missing_length = Send({"PUT", "/bucket/t", "", {{"Content-Encoding", "aws-chunked"}},
+  auto missing_length = Send({"PUT",
+                              "/bucket/t",
+                              "",
+                              {{"Content-Encoding", "aws-chunked"}},
                               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"});
   EXPECT_EQ(CodeOf(missing_length), "MissingContentLength");
   EXPECT_EQ(HeadStatus("t"), 404);
@@ -196,7 +209,9 @@ TEST_F(S3HandlerTest, UnsignedTrailerChecksumIsVerified) {
     std::string body = "b\r\nhello world\r\n0\r\n";
     if (with_trailer) body += "x-amz-checksum-crc32:" + trailer_value + "\r\n";
     body += "\r\n";
-    return Send({"PUT", "/bucket/tr", body,
+    return Send({"PUT",
+                 "/bucket/tr",
+                 body,
                  {{"Content-Encoding", "aws-chunked"},
                   {"x-amz-decoded-content-length", "11"},
                   {"x-amz-trailer", "x-amz-checksum-crc32"}},
@@ -221,7 +236,8 @@ TEST_F(S3HandlerTest, ClockSkewIsFifteenMinutes) {
 }
 
 TEST_F(S3HandlerTest, AuthFailures) {
-  auth::SignableRequest req{"GET", "/bucket", {{"Host", "localhost"}}, auth::kEmptySha256Hex.data()};
+  auth::SignableRequest req{
+      "GET", "/bucket", {{"Host", "localhost"}}, auth::kEmptySha256Hex.data()};
   req.headers.emplace_back("x-amz-content-sha256", std::string(auth::kEmptySha256Hex));
   EXPECT_EQ(CodeOf(Deliver(req, "")), "AccessDenied");  // anonymous
   auth::SignRequest(req, "AKIDUNKNOWN", kSecret, "us-east-1", "s3", clock_);
@@ -233,13 +249,15 @@ TEST_F(S3HandlerTest, AuthFailures) {
 }
 
 TEST_F(S3HandlerTest, NamesThatTryToLeaveTheStoreAreRefused) {
-  for (const std::string& target : std::vector<std::string>{"/bucket/..%2F..%2Fescape", "/bucket/%2e%2e/%2e%2e/escape", "/bucket/a/../../escape",
-        "/bucket//escape", "/bucket/a%5C..%5Cescape",
-        "/bucket/a%00b", "/bucket/%ff%fe", "/bucket/" + std::string(1025, 'k'), "/bucket/%zz"}) {
+  for (const std::string& target : std::vector<std::string>{
+           "/bucket/..%2F..%2Fescape", "/bucket/%2e%2e/%2e%2e/escape", "/bucket/a/../../escape",
+           "/bucket//escape", "/bucket/a%5C..%5Cescape", "/bucket/a%00b", "/bucket/%ff%fe",
+           "/bucket/" + std::string(1025, 'k'), "/bucket/%zz"}) {
     auto response = Send({"PUT", target, "x", {{"Content-Length", "1"}}, ""});
     EXPECT_GE(response.status, 400) << target;
   }
-  for (const std::string& bucket : std::vector<std::string>{"/..", "/.", "/%2e%2e", "/UPPER", "/a", "/buckets"}) {
+  for (const std::string& bucket :
+       std::vector<std::string>{"/..", "/.", "/%2e%2e", "/UPPER", "/a", "/buckets"}) {
     auto response = Send({"PUT", bucket + "/k", "x", {{"Content-Length", "1"}}, ""});
     EXPECT_GE(response.status, 400) << bucket;
   }
@@ -259,11 +277,14 @@ TEST_F(S3HandlerTest, MultipartAndListing) {
   ASSERT_EQ(created.status, 200) << created.body;
   size_t at = created.body.find("<UploadId>") + 10;
   std::string id = created.body.substr(at, created.body.find("</UploadId>") - at);
-  auto p1 = Send({"PUT", "/bucket/big?partNumber=1&uploadId=" + id, "abc", {{"Content-Length", "3"}}, ""});
-  auto p2 = Send({"PUT", "/bucket/big?partNumber=2&uploadId=" + id, "def", {{"Content-Length", "3"}}, ""});
+  auto p1 = Send(
+      {"PUT", "/bucket/big?partNumber=1&uploadId=" + id, "abc", {{"Content-Length", "3"}}, ""});
+  auto p2 = Send(
+      {"PUT", "/bucket/big?partNumber=2&uploadId=" + id, "def", {{"Content-Length", "3"}}, ""});
   ASSERT_EQ(p2.status, 200) << p2.body;
   auto etag_of = [](const http::HttpResponse& r) {
-    for (auto& [n, v] : r.headers) if (n == "ETag") return v;
+    for (auto& [n, v] : r.headers)
+      if (n == "ETag") return v;
     return std::string();
   };
   std::string xml = "<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>" +
@@ -277,9 +298,10 @@ TEST_F(S3HandlerTest, MultipartAndListing) {
   ASSERT_EQ(done.status, 200) << done.body;
   EXPECT_NE(done.body.find("-2&quot;</ETag>"), std::string::npos) << done.body;
   EXPECT_EQ(BodyOf(Send({"GET", "/bucket/big", "", {}, ""})), "abcdef");
-  EXPECT_EQ(CodeOf(Send({"PUT", "/bucket/big?partNumber=1&uploadId=" + id, "x",
-                         {{"Content-Length", "1"}}, ""})),
-            "NoSuchUpload");
+  EXPECT_EQ(
+      CodeOf(Send(
+          {"PUT", "/bucket/big?partNumber=1&uploadId=" + id, "x", {{"Content-Length", "1"}}, ""})),
+      "NoSuchUpload");
   auto list = Send({"GET", "/bucket?list-type=2&delimiter=%2F&encoding-type=url", "", {}, ""});
   EXPECT_NE(list.body.find("<Key>big</Key>"), std::string::npos) << list.body;
 }

@@ -64,9 +64,8 @@ std::optional<S3Target> ParseTarget(const http::HttpRequest& request) {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   const std::string* host = request.Header("host");
   std::string_view host_name = host == nullptr ? "" : std::string_view(*host);
-  host_name = host_name.substr(0, host_name.rfind(':') == std::string_view::npos
-                                      ? host_name.size()
-                                      : host_name.rfind(':'));
+  host_name = host_name.substr(
+      0, host_name.rfind(':') == std::string_view::npos ? host_name.size() : host_name.rfind(':'));
   constexpr std::string_view kVirtualSuffix = ".localhost";
   if (host_name.size() > kVirtualSuffix.size() &&
       host_name.substr(host_name.size() - kVirtualSuffix.size()) == kVirtualSuffix) {

@@ -14,8 +14,8 @@
 namespace osprey::s3 {
 
 struct S3Target {
-  std::string bucket;  // decoded; "" for service-level requests (ListBuckets)
-  std::string key;     // decoded; "" for bucket-level requests
+  std::string bucket;                        // decoded; "" for service-level requests (ListBuckets)
+  std::string key;                           // decoded; "" for bucket-level requests
   std::map<std::string, std::string> query;  // decoded; a repeated name keeps its first value
 
   bool Has(std::string_view name) const { return query.count(std::string(name)) > 0; }

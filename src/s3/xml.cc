@@ -9,12 +9,23 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -90,7 +101,9 @@ class Parser {
   }
   std::string Name() {
     size_t start = pos_;
-    while (pos_ < text_.size() && std::string_view(" \t\r\n/>=").find(text_[pos_]) == std::string_view::npos) ++pos_;
+    while (pos_ < text_.size() &&
+           std::string_view(" \t\r\n/>=").find(text_[pos_]) == std::string_view::npos)
+      ++pos_;
     std::string name(text_.substr(start, pos_ - start));
     size_t colon = name.find(':');
     return colon == std::string::npos ? name : name.substr(colon + 1);
@@ -116,11 +129,16 @@ class Parser {
     if (end == std::string_view::npos || end - pos_ > 10) return Bad("bad entity");
     std::string_view name = text_.substr(pos_ + 1, end - pos_ - 1);
     pos_ = end + 1;
-    if (name == "amp") out += '&';
-    else if (name == "lt") out += '<';
-    else if (name == "gt") out += '>';
-    else if (name == "quot") out += '"';
-    else if (name == "apos") out += '\'';
+    if (name == "amp")
+      out += '&';
+    else if (name == "lt")
+      out += '<';
+    else if (name == "gt")
+      out += '>';
+    else if (name == "quot")
+      out += '"';
+    else if (name == "apos")
+      out += '\'';
     else if (name.size() > 1 && name[0] == '#') {
       bool hex = name[1] == 'x';
       std::string digits(name.substr(hex ? 2 : 1));

@@ -36,7 +36,9 @@ Result<TempFile> TempFile::Create(const std::filesystem::path& dir) {
 }
 
 TempFile::TempFile(TempFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), inode_(other.inode_),
+    : path_(std::move(other.path_)),
+      fd_(other.fd_),
+      inode_(other.inode_),
       committed_(other.committed_) {
   other.fd_ = -1;
   other.committed_ = true;  // the moved-from object owns nothing
@@ -64,9 +66,11 @@ Status TempFile::AppendFrom(int src_fd, int64_t length) {
   // it can refuse (EXDEV, EINVAL, ENOSYS on old kernels), so fall back to read/write.
   off_t src_offset = 0;
   while (length > 0) {
-    ssize_t n = ::copy_file_range(src_fd, &src_offset, fd_, nullptr, static_cast<size_t>(length), 0);
+    ssize_t n =
+        ::copy_file_range(src_fd, &src_offset, fd_, nullptr, static_cast<size_t>(length), 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) break;
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP))
+      break;
     if (n < 0) return IoError("copy failed", errno);
     if (n == 0) return Status::Internal("source file is shorter than expected");
     length -= n;

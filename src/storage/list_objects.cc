@@ -76,9 +76,8 @@ Result<ListResult> LocalObjectStore::ListObjects(std::string_view bucket,
   ListResult result;
   size_t returned = 0;
   for (const std::string& key : keys) {
-    size_t cut = options.delimiter.empty()
-                     ? std::string::npos
-                     : key.find(options.delimiter, options.prefix.size());
+    size_t cut = options.delimiter.empty() ? std::string::npos
+                                           : key.find(options.delimiter, options.prefix.size());
     std::string common_prefix =
         cut == std::string::npos ? "" : key.substr(0, cut + options.delimiter.size());
     if (!common_prefix.empty() &&

@@ -37,8 +37,8 @@ Result<std::vector<std::string>> KeySegments(std::string_view key) {
   size_t start = 0;
   while (true) {
     size_t slash = key.find('/', start);
-    std::string_view seg = key.substr(start, slash == std::string_view::npos ? key.size() - start
-                                                                             : slash - start);
+    std::string_view seg =
+        key.substr(start, slash == std::string_view::npos ? key.size() - start : slash - start);
     if (seg.empty() || seg == "." || seg == "..") {
       return Status::InvalidArgument(
           "Object keys with empty, '.' or '..' path segments are not supported by this store.");

@@ -34,8 +34,8 @@ class LocalObjectStore : public ObjectStore {
   Status DeleteBucket(std::string_view bucket) override;
   bool BucketExists(std::string_view bucket) const override;
   Result<std::vector<BucketInfo>> ListBuckets() const override;
-  Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key,
-                               std::string_view data, const PutOptions& options) override;
+  Result<ObjectInfo> PutObject(std::string_view bucket, std::string_view key, std::string_view data,
+                               const PutOptions& options) override;
   Result<ObjectInfo> PutObjectStream(std::string_view bucket, std::string_view key,
                                      const ObjectProducer& producer,
                                      const PutOptions& options) override;
@@ -46,7 +46,8 @@ class LocalObjectStore : public ObjectStore {
   Result<std::shared_ptr<ObjectReader>> OpenObject(std::string_view bucket,
                                                    std::string_view key) const override;
   Status DeleteObject(std::string_view bucket, std::string_view key) override;
-  Result<ListResult> ListObjects(std::string_view bucket, const ListOptions& options) const override;
+  Result<ListResult> ListObjects(std::string_view bucket,
+                                 const ListOptions& options) const override;
 
   Result<std::string> CreateMultipartUpload(std::string_view bucket, std::string_view key,
                                             const PutOptions& options) override;
@@ -73,8 +74,7 @@ class LocalObjectStore : public ObjectStore {
   Result<std::filesystem::path> BucketDir(std::string_view bucket) const;
   // Renames a fully written data file into place as bucket/key with `info` as its meta.
   // REQUIRES: `data` holds info.size bytes; `dir` is ObjectDir(bucket, key).
-  Status CommitObject(const std::filesystem::path& dir, TempFile& data,
-                      const ObjectInfo& info);
+  Status CommitObject(const std::filesystem::path& dir, TempFile& data, const ObjectInfo& info);
   // The upload's directory after checking the id's syntax and that it belongs to bucket/key.
   Result<std::filesystem::path> UploadDir(std::string_view bucket, std::string_view key,
                                           std::string_view upload_id) const;

@@ -28,7 +28,8 @@ class LocalObjectStoreTest : public ::testing::Test {
 };
 
 TEST_F(LocalObjectStoreTest, PutThenGetRoundTrips) {
-  auto put = store_->PutObject("bucket-1", "images/a.jpg", "hello", {"image/jpeg", {{"k", "v"}}, ""});
+  auto put =
+      store_->PutObject("bucket-1", "images/a.jpg", "hello", {"image/jpeg", {{"k", "v"}}, ""});
   ASSERT_TRUE(put.ok()) << put.status().ToString();
   EXPECT_EQ(put->etag, "5d41402abc4b2a76b9719d911017c592");
   auto got = store_->GetObject("bucket-1", "images/a.jpg");
@@ -54,9 +55,10 @@ TEST_F(LocalObjectStoreTest, KeyAndItsChildCoexist) {
 }
 
 TEST_F(LocalObjectStoreTest, HostileKeysNeverLeaveTheBucket) {
-  for (const std::string& key : std::vector<std::string>{"..", ".", "a/../../etc/passwd", "/abs", "a//b", "a\\b", "a/./b",
-                                                    std::string("a\0b", 3), std::string("\xff\xfe"), std::string(1025, 'k'),
-                          std::string(".osprey.obj"), std::string("x/.osprey.meta")}) {
+  for (const std::string& key : std::vector<std::string>{
+           "..", ".", "a/../../etc/passwd", "/abs", "a//b", "a\\b", "a/./b", std::string("a\0b", 3),
+           std::string("\xff\xfe"), std::string(1025, 'k'), std::string(".osprey.obj"),
+           std::string("x/.osprey.meta")}) {
     EXPECT_FALSE(store_->PutObject("bucket-1", key, "x", {}).ok()) << key;
     EXPECT_EQ(store_->HeadObject("bucket-1", key).status().code(), StatusCode::kNotFound) << key;
   }
@@ -65,8 +67,9 @@ TEST_F(LocalObjectStoreTest, HostileKeysNeverLeaveTheBucket) {
 }
 
 TEST_F(LocalObjectStoreTest, BucketNamesFollowS3Rules) {
-  for (const std::string& bad : std::vector<std::string>{"ab", "UPPER", "a..b", "-ab", "ab-", "192.168.1.1", "a_b", "../x",
-                          std::string(64, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"ab", "UPPER", "a..b", "-ab", "ab-", "192.168.1.1", "a_b", "../x",
+                                std::string(64, 'a')}) {
     EXPECT_EQ(store_->CreateBucket(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
   EXPECT_EQ(store_->CreateBucket("bucket-1").code(), StatusCode::kAlreadyExists);
@@ -82,14 +85,13 @@ TEST_F(LocalObjectStoreTest, DeleteBucketRefusesWhileNotEmpty) {
 
 TEST_F(LocalObjectStoreTest, FailedStreamLeavesNothingVisible) {
   ASSERT_TRUE(store_->PutObject("bucket-1", "k", "old", {}).ok());
-  auto put = store_->PutObjectStream(
-      "bucket-1", "k",
-      [](const ChunkWriter& write) {
-        Status s = write("partial");
-        if (!s.ok()) return s;
-        return Status::Internal("client went away");
-      },
-      {});
+  auto put = store_->PutObjectStream("bucket-1", "k",
+                                     [](const ChunkWriter& write) {
+                                       Status s = write("partial");
+                                       if (!s.ok()) return s;
+                                       return Status::Internal("client went away");
+                                     },
+                                     {});
   EXPECT_FALSE(put.ok());
   EXPECT_EQ(*store_->GetObject("bucket-1", "k"), "old");
   EXPECT_TRUE(fs::is_empty(root_ / ".tmp"));
@@ -113,7 +115,8 @@ TEST_F(LocalObjectStoreTest, ConcurrentPutsLeaveOneCompleteWinner) {
 }
 
 TEST_F(LocalObjectStoreTest, ListHonoursPrefixStartAfterAndMaxKeys) {
-  for (const std::string& key : std::vector<std::string>{"img/1", "img/2", "img/3", "imgx", "other/1"}) {
+  for (const std::string& key :
+       std::vector<std::string>{"img/1", "img/2", "img/3", "imgx", "other/1"}) {
     ASSERT_TRUE(store_->PutObject("bucket-1", key, "x", {}).ok());
   }
   auto list = store_->ListObjects("bucket-1", {"img/", "img/1", 1, ""});
@@ -127,10 +130,13 @@ TEST_F(LocalObjectStoreTest, ListHonoursPrefixStartAfterAndMaxKeys) {
 TEST_F(LocalObjectStoreTest, RangeReadsAndBadRanges) {
   ASSERT_TRUE(store_->PutObject("bucket-1", "k", "0123456789", {}).ok());
   std::string got;
-  ASSERT_TRUE(store_->ReadObject("bucket-1", "k", 2, 3, [&](std::string_view c) {
-                      got.append(c);
-                      return true;
-                    }).ok());
+  ASSERT_TRUE(store_
+                  ->ReadObject("bucket-1", "k", 2, 3,
+                               [&](std::string_view c) {
+                                 got.append(c);
+                                 return true;
+                               })
+                  .ok());
   EXPECT_EQ(got, "234");
   EXPECT_EQ(store_->ReadObject("bucket-1", "k", 8, 5, [](std::string_view) { return true; }).code(),
             StatusCode::kInvalidArgument);
@@ -143,10 +149,13 @@ TEST_F(LocalObjectStoreTest, OpenObjectPinsOneVersion) {
   ASSERT_TRUE(store_->PutObject("bucket-1", "k", "second", {}).ok());
   ASSERT_TRUE(store_->DeleteObject("bucket-1", "k").ok());
   std::string got;
-  ASSERT_TRUE((*reader)->Read(0, (*reader)->info().size, [&](std::string_view c) {
-                          got.append(c);
-                          return true;
-                        }).ok());
+  ASSERT_TRUE((*reader)
+                  ->Read(0, (*reader)->info().size,
+                         [&](std::string_view c) {
+                           got.append(c);
+                           return true;
+                         })
+                  .ok());
   EXPECT_EQ(got, "first version");
   EXPECT_EQ((*reader)->info().size, 13);
   EXPECT_EQ(store_->OpenObject("bucket-1", "k").status().code(), StatusCode::kNotFound);

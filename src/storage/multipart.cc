@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -152,8 +152,8 @@ Result<std::vector<PartInfo>> LocalObjectStore::ListParts(std::string_view bucke
     struct stat st;
     if (::stat(entry.path().c_str(), &st) != 0) continue;
     Result<ObjectInfo> meta =
-        ReadObjectMeta(dir / (name + ".meta"), entry.path(), name,
-                       static_cast<uint64_t>(st.st_ino), static_cast<int64_t>(st.st_size));
+        ReadObjectMeta(dir / (name + ".meta"), entry.path(), name, static_cast<uint64_t>(st.st_ino),
+                       static_cast<int64_t>(st.st_size));
     if (!meta.ok()) continue;
     parts.push_back(PartInfo{std::stoi(name), meta->size, meta->etag, meta->last_modified_ms});
   }

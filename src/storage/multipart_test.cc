@@ -65,7 +65,8 @@ TEST_F(MultipartTest, CompleteRefusesBadPartLists) {
   ASSERT_TRUE(Upload(*id, 2, "b").ok());
   auto e1 = auth::Md5Hex("a"), e2 = auth::Md5Hex("b");
   EXPECT_FALSE(store_->CompleteMultipartUpload("bucket-1", "big/obj", *id, {}).ok());
-  EXPECT_FALSE(store_->CompleteMultipartUpload("bucket-1", "big/obj", *id, {{2, e2}, {1, e1}}).ok());
+  EXPECT_FALSE(
+      store_->CompleteMultipartUpload("bucket-1", "big/obj", *id, {{2, e2}, {1, e1}}).ok());
   EXPECT_FALSE(store_->CompleteMultipartUpload("bucket-1", "big/obj", *id, {{1, e2}}).ok());
   EXPECT_FALSE(store_->CompleteMultipartUpload("bucket-1", "big/obj", *id, {{3, e1}}).ok());
   EXPECT_FALSE(store_->HeadObject("bucket-1", "big/obj").ok());
@@ -80,11 +81,11 @@ TEST_F(MultipartTest, HostileUploadIdsAndWrongKeysAreNoSuchUpload) {
                           std::string("..%2f"), *id + "/.."}) {
     EXPECT_EQ(Upload(bad, 1, "x").status().code(), StatusCode::kNotFound) << bad;
   }
-  EXPECT_EQ(store_->UploadPart("bucket-1", "other", *id, 1,
-                               [](const ChunkWriter& w) { return w("x"); })
-                .status()
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      store_->UploadPart("bucket-1", "other", *id, 1, [](const ChunkWriter& w) { return w("x"); })
+          .status()
+          .code(),
+      StatusCode::kNotFound);
   EXPECT_EQ(Upload(*id, 0, "x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Upload(*id, 10001, "x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->CreateMultipartUpload("no-such-bucket", "k", {}).status().code(),

@@ -13,10 +13,14 @@ namespace {
 std::string Escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%25";
-    else if (c == '\n') out += "%0A";
-    else if (c == '\r') out += "%0D";
-    else out += c;
+    if (c == '%')
+      out += "%25";
+    else if (c == '\n')
+      out += "%0A";
+    else if (c == '\r')
+      out += "%0D";
+    else
+      out += c;
   }
   return out;
 }
@@ -83,13 +87,20 @@ void DecodeObjectMeta(std::string_view text, ObjectInfo* info, uint64_t* inode,
     if (eq == std::string::npos) continue;
     std::string name = Unescape(std::string_view(line).substr(0, eq));
     std::string value = Unescape(std::string_view(line).substr(eq + 1));
-    if (name == "inode") *inode = std::strtoull(value.c_str(), nullptr, 10);
-    else if (name == "size") info->size = std::strtoll(value.c_str(), nullptr, 10);
-    else if (name == "etag") info->etag = value;
-    else if (name == "content_type") info->content_type = value;
-    else if (name == "last_modified_ms") info->last_modified_ms = std::strtoll(value.c_str(), nullptr, 10);
-    else if (name.rfind("meta.", 0) == 0) info->user_metadata[name.substr(5)] = value;
-    else if (extra != nullptr) (*extra)[name] = value;
+    if (name == "inode")
+      *inode = std::strtoull(value.c_str(), nullptr, 10);
+    else if (name == "size")
+      info->size = std::strtoll(value.c_str(), nullptr, 10);
+    else if (name == "etag")
+      info->etag = value;
+    else if (name == "content_type")
+      info->content_type = value;
+    else if (name == "last_modified_ms")
+      info->last_modified_ms = std::strtoll(value.c_str(), nullptr, 10);
+    else if (name.rfind("meta.", 0) == 0)
+      info->user_metadata[name.substr(5)] = value;
+    else if (extra != nullptr)
+      (*extra)[name] = value;
   }
 }
 

@@ -25,7 +25,7 @@ struct BucketInfo {
 struct ObjectInfo {
   std::string key;
   int64_t size = 0;
-  std::string etag;          // lowercase hex MD5 of the bytes (multipart: "<md5>-<parts>"), no quotes
+  std::string etag;  // lowercase hex MD5 of the bytes (multipart: "<md5>-<parts>"), no quotes
   std::string content_type;  // as given at PUT time ("" if none)
   int64_t last_modified_ms = 0;
   std::map<std::string, std::string> user_metadata;  // x-amz-meta-* without the prefix
