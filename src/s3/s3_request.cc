@@ -119,9 +119,10 @@ RangeKind ParseRange(std::string_view header, int64_t size, ByteRange* range) {
   }
   auto start = ParseNumber(first);
   if (!start) return RangeKind::kNone;
-  std::optional<int64_t> end = last.empty() ? std::optional<int64_t>(size - 1) : ParseNumber(last);
+  std::optional<int64_t> end = last.empty() ? std::optional<int64_t>(*start) : ParseNumber(last);
   if (!end || *end < *start) return RangeKind::kNone;
   if (*start >= size) return RangeKind::kUnsatisfiable;
+  if (last.empty()) end = size - 1;
   range->start = *start;
   range->length = std::min(*end, size - 1) - *start + 1;
   return RangeKind::kSatisfiable;
