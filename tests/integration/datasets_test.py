@@ -291,6 +291,17 @@ class DatasetsTest(unittest.TestCase):
             client.list_dataset_entries(DatasetArn=train, NextToken="forged")
         pages = list(client.get_paginator("list_dataset_labels").paginate(DatasetArn=train))
         self.assertEqual(pages[0]["DatasetLabelDescriptions"], [])
+        # Changes.GroundTruth: 5,242,880 decoded bytes pass the wire (the job then fails on the
+        # content), one more byte is InvalidParameterException (GroundTruthBlob max).
+        line = json.dumps({"source-ref": f"s3://{IMAGES}/nope.jpg"}) + "\n"
+        blob = (line * (5242880 // len(line) + 1))[:5242880]
+        client.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": blob.encode()})
+        d = self.wait(train)
+        self.assertEqual(d["Status"], "UPDATE_FAILED")
+        self.assertEqual(d["StatusMessageCode"], "CLIENT_ERROR")
+        with self.assertRaises(client.exceptions.InvalidParameterException):
+            client.update_dataset_entries(DatasetArn=train,
+                                          Changes={"GroundTruth": (blob + "x").encode()})
 
     def test_import_killed_mid_way_fails_after_restart(self):
         project = self.project("crash")
