@@ -11,6 +11,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   AddServeCommand(app, &exit_code);
+  AddTrainCommand(app, &exit_code);
+  AddEvaluateCommand(app, &exit_code);
+  AddDetectCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

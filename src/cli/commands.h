@@ -8,5 +8,8 @@
 namespace osprey::cli {
 
 void AddServeCommand(CLI::App& app, int* exit_code);
+void AddTrainCommand(CLI::App& app, int* exit_code);     // cli/train_command.cc
+void AddEvaluateCommand(CLI::App& app, int* exit_code);  // cli/evaluate_command.cc
+void AddDetectCommand(CLI::App& app, int* exit_code);    // cli/detect_command.cc
 
 }  // namespace osprey::cli
