@@ -46,7 +46,7 @@ struct DetectorOptions {
   uint64_t seed = 1;                   // same seed and inputs -> same model and metrics
   // Budget in seconds for everything after decoding. The epoch count is derived from it with a
   // fixed cost model (not the clock), so runs are reproducible; a wall-clock guard stops a run
-  // that exceeds twice the budget (reported in time_guard_hit, then not reproducible).
+  // that exceeds 3 x budget + 60 s (reported in time_guard_hit, then not reproducible).
   double time_budget_seconds = 240;
   int threads = 2;                   // threads while training
   int input_size = 320;              // letterbox side in pixels; a multiple of 32

@@ -318,7 +318,8 @@ Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
     head->train();
     int epoch = 0;
     for (; epoch < epochs; ++epoch) {
-      if (SecondsSince(start) > 2 * options.time_budget_seconds) {
+      // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
+      if (SecondsSince(start) > 3 * options.time_budget_seconds + 60) {
         report.time_guard_hit = true;
         break;
       }
