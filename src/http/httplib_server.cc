@@ -25,6 +25,9 @@ std::string Lower(std::string s) {
 }
 
 HttpRequest Convert(const httplib::Request& req) {
+  // httplib parses Range itself and would cut every response (even error bodies) to it; the
+  // handlers answer ranges themselves, so the parsed ranges are dropped here.
+  const_cast<httplib::Request&>(req).ranges.clear();
   HttpRequest out;
   out.method = req.method;
   out.target = req.target;

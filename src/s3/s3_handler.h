@@ -23,10 +23,11 @@ struct S3Options {
   int64_t max_xml_body_bytes = 4 << 20;         // CompleteMultipartUpload, Delete, CreateBucket
   int64_t max_drain_bytes = 16 << 20;           // unread body of a refused request is discarded
                                                 // up to this, else the connection is closed
-  // cpp-httplib 0.11 (Debian 12) parses the Range header itself and slices every response to it,
-  // so a ranged GET must hand it the whole object with status 206. False once the HTTP adapter
-  // stops doing that; the handler then sends exactly the range with its own Content-Range.
-  bool http_applies_ranges = true;
+  // True only behind an HTTP layer that slices responses to the Range header itself (cpp-httplib
+  // does unless told not to); then a ranged GET hands it the whole object with status 206.
+  // http/httplib_server.cc drops httplib's parsed ranges, so the handler sends exactly the
+  // range with its own Content-Range.
+  bool http_applies_ranges = false;
 };
 
 class S3Handler {
