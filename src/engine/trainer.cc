@@ -29,12 +29,12 @@ double SecondsSince(Clock::time_point start) {
 // The cost model that turns a time budget into epoch counts. Measured on the 2-core reference
 // machine (docs/design/engine.md); deliberately constants, so that the same budget gives the
 // same epochs, and therefore the same model, on any machine.
-constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 10, 224 px, batch 4
-constexpr double kFineTuneImagesPerSecond = 70;    // blocks 11-16 + head, fwd + bwd
+constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 12, 224 px, batch 4
+constexpr double kFineTuneImagesPerSecond = 70;    // blocks 13-16 + head, fwd + bwd
 constexpr double kScratchImagesPerSecond = 330;    // ScratchNet at 112 px, fwd + bwd
 // Forward multiply-accumulates per image, for the achieved-GFLOP/s figure.
-constexpr double kTrunkMacs = 165e6;
-constexpr double kTopMacs = 135e6;
+constexpr double kTrunkMacs = 211e6;  // stem .. block 12 at 224 px
+constexpr double kTopMacs = 89e6;     // blocks 13-16 + Conv_1
 constexpr double kScratchMacs = 49e6;
 constexpr int kBatchSize = 32;
 
