@@ -56,7 +56,23 @@ std::filesystem::path ResolveSourceRef(const std::string& source_ref,
     size_t slash = rest.find('/');
     std::string bucket = rest.substr(0, slash);
     std::string key = slash == std::string::npos ? "" : rest.substr(slash + 1);
-    return data_dir / "buckets" / bucket / key;
+    // The local object store keeps each object as a directory named by the key's segments,
+    // holding the bytes in ".osprey.obj" (storage/local_object_store.h). Segments that could
+    // leave the bucket are refused by returning an empty path (reported as missing).
+    std::filesystem::path path = data_dir / "buckets" / bucket;
+    size_t start = 0;
+    while (start <= key.size()) {
+      size_t end = key.find('/', start);
+      std::string segment = key.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      if (segment.empty() || segment == "." || segment == ".." || bucket.empty() ||
+          bucket == "." || bucket == "..") {
+        return {};
+      }
+      path /= segment;
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+    return path / ".osprey.obj";
   }
   std::filesystem::path path(source_ref);
   return path.is_absolute() ? path : manifest_dir / path;

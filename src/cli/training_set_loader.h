@@ -13,9 +13,9 @@
 
 namespace osprey::cli {
 
-// Where the bytes of `source_ref` live: `s3://bucket/key` maps to
-// `<data_dir>/buckets/<bucket>/<key>` (the local object store's layout); any other reference is
-// a path, relative to the manifest's folder unless absolute.
+// Where the bytes of `source_ref` live: `s3://bucket/key` maps to the local object store's file
+// `<data_dir>/buckets/<bucket>/<key>/.osprey.obj` (empty if the key has empty, "." or ".."
+// segments); any other reference is a path, relative to the manifest's folder unless absolute.
 std::filesystem::path ResolveSourceRef(const std::string& source_ref,
                                        const std::filesystem::path& manifest_dir,
                                        const std::filesystem::path& data_dir);
