@@ -62,6 +62,10 @@ class MetadataStore {
   virtual Result<DatasetRecord> GetDatasetByArn(const std::string& arn) const = 0;
   // The project's datasets, TRAIN before TEST.
   virtual Result<std::vector<DatasetRecord>> ListProjectDatasets(int64_t project_id) const = 0;
+  // The datasets of several projects in one query (DescribeProjects pages), grouped by
+  // project_id, TRAIN before TEST within a project.
+  virtual Result<std::vector<DatasetRecord>> ListDatasetsOfProjects(
+      const std::vector<int64_t>& project_ids) const = 0;
   // Moves a dataset that is not *_IN_PROGRESS into `status` (an *_IN_PROGRESS state), atomically
   // with the check. Returns kNotFound if absent, kInUse if another operation is running.
   virtual Status BeginDatasetOperation(int64_t dataset_id, const std::string& status,

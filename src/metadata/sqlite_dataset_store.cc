@@ -128,6 +128,21 @@ Result<std::vector<DatasetRecord>> SqliteMetadataStore::ListProjectDatasets(
   return out;
 }
 
+Result<std::vector<DatasetRecord>> SqliteMetadataStore::ListDatasetsOfProjects(
+    const std::vector<int64_t>& project_ids) const {
+  std::vector<DatasetRecord> out;
+  if (project_ids.empty()) return out;
+  std::string sql = std::string("SELECT ") + kDatasetColumns + " FROM datasets WHERE project_id IN (";
+  for (size_t i = 0; i < project_ids.size(); ++i) sql += i == 0 ? "?" : ", ?";
+  sql += ") ORDER BY project_id, dataset_type DESC";  // "TRAIN" > "TEST"
+  std::lock_guard lock(mu_);
+  Statement stmt(db_->handle(), sql);
+  for (size_t i = 0; i < project_ids.size(); ++i) stmt.Bind(static_cast<int>(i + 1), project_ids[i]);
+  while (stmt.Step()) out.push_back(ReadDataset(stmt));
+  OSPREY_RETURN_IF_ERROR(stmt.status());
+  return out;
+}
+
 Status SqliteMetadataStore::BeginDatasetOperation(int64_t dataset_id, const std::string& status,
                                                   int64_t now_ms) {
   std::lock_guard lock(mu_);

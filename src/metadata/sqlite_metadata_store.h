@@ -31,6 +31,8 @@ class SqliteMetadataStore : public MetadataStore {
   Result<DatasetRecord> InsertDataset(const DatasetRecord& dataset) override;
   Result<DatasetRecord> GetDatasetByArn(const std::string& arn) const override;
   Result<std::vector<DatasetRecord>> ListProjectDatasets(int64_t project_id) const override;
+  Result<std::vector<DatasetRecord>> ListDatasetsOfProjects(
+      const std::vector<int64_t>& project_ids) const override;
   Status BeginDatasetOperation(int64_t dataset_id, const std::string& status,
                                int64_t now_ms) override;
   Status SetDatasetStatus(int64_t dataset_id, const std::string& status,

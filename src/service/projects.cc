@@ -1,4 +1,6 @@
 // Project operations (rekognition-api.md §3.1-3.3).
+#include <map>
+
 #include "service/arn.h"
 #include "service/page_token.h"
 #include "service/rekognition_service.h"
@@ -45,19 +47,24 @@ Result<DescribeProjectsResponse> RekognitionService::DescribeProjects(
       metadata::ProjectPage page,
       metadata_.ListProjects(after_id, static_cast<size_t>(request.max_results),
                              request.project_names));
+  // One query for the whole page's datasets, not one per project.
+  std::vector<int64_t> ids;
+  for (const auto& project : page.projects) ids.push_back(project.id);
+  OSPREY_ASSIGN_OR_RETURN(std::vector<metadata::DatasetRecord> datasets,
+                          metadata_.ListDatasetsOfProjects(ids));
+  std::map<int64_t, std::vector<DatasetMetadata>> by_project;
+  for (const auto& dataset : datasets) {
+    by_project[dataset.project_id].push_back({dataset.creation_ms, dataset.dataset_type,
+                                              dataset.arn, dataset.status, dataset.status_message,
+                                              dataset.status_message_code});
+  }
   DescribeProjectsResponse response;
   for (const auto& project : page.projects) {
     ProjectDescription description;
     description.project_arn = project.arn;
     description.creation_ms = project.creation_ms;
     description.status = project.status;
-    OSPREY_ASSIGN_OR_RETURN(std::vector<metadata::DatasetRecord> datasets,
-                            metadata_.ListProjectDatasets(project.id));
-    for (const auto& dataset : datasets) {
-      description.datasets.push_back({dataset.creation_ms, dataset.dataset_type, dataset.arn,
-                                      dataset.status, dataset.status_message,
-                                      dataset.status_message_code});
-    }
+    description.datasets = std::move(by_project[project.id]);
     response.projects.push_back(std::move(description));
   }
   if (page.next_after_id) response.next_token = EncodePageToken("projects", *page.next_after_id);
