@@ -44,25 +44,6 @@ AwsError AuthErrorToAws(auth::AuthError error) {
 
 }  // namespace
 
-bool JsonTooDeep(std::string_view body, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
 ApiHandler::ApiHandler(service::RekognitionService& service,
                        const auth::CredentialStore& credentials, const Clock& clock,
                        ApiOptions options)

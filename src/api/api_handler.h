@@ -6,6 +6,7 @@
 
 #include "auth/sigv4.h"
 #include "common/clock.h"
+#include "common/text.h"  // JsonTooDeep
 #include "http/http_server.h"
 #include "service/rekognition_service.h"
 
@@ -31,7 +32,5 @@ class ApiHandler {
   ApiOptions options_;
 };
 
-// True if `body` nests arrays/objects deeper than max_depth (strings are skipped correctly).
-bool JsonTooDeep(std::string_view body, size_t max_depth);
 
 }  // namespace osprey::api

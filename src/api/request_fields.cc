@@ -4,14 +4,6 @@
 
 namespace osprey::api {
 
-size_t CodePoints(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) {
-    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 bool IsValidTagValue(std::string_view s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "common/text.h"  // CodePoints
 
 namespace osprey::api {
 
@@ -66,8 +67,6 @@ class RequestFields {
   Status status_;
 };
 
-// Counts UTF-8 code points (the body was validated as UTF-8 by the JSON parser).
-size_t CodePoints(std::string_view s);
 // Tag keys/values: [\p{L}\p{Z}\p{N}_.:/=+\-@]* where every non-ASCII code point counts as a
 // letter (we have no Unicode tables; documented in docs/design/api.md). Keys must not start
 // with "aws:".

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "common/text.h"
 #include "dataset/manifest_errors.h"
 #include "storage/object_store.h"
 
@@ -17,31 +18,8 @@ constexpr std::string_view kMetadataSuffix = "-metadata";
 constexpr std::string_view kClassificationType = "groundtruth/image-classification";
 constexpr std::string_view kDetectionType = "groundtruth/object-detection";
 
-// nlohmann parses iteratively, but a hostile line of 50,000 '[' still costs a deep value tree;
-// refuse deep nesting before parsing (strings are skipped so brackets inside them do not count).
-bool TooDeep(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    char c = text[pos];
-    if (in_string) {
-      if (c == '\\') ++pos;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
-size_t CodePoints(std::string_view s) {
-  return static_cast<size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-}
+// nlohmann parses iteratively, but a hostile line of 50,000 '[' still costs a deep value
+// tree: deep nesting is refused before parsing (common/text.h JsonTooDeep).
 
 // JSON allows 1e999, which parses to infinity and serialises back as null: refuse it so that a
 // stored entry re-imports to the same verdict.
@@ -313,7 +291,7 @@ ParsedLine ParseManifestLine(std::string_view line, const ManifestLimits& limits
     parsed.drop_code = std::string(kErrLineTooLong);
     return parsed;
   }
-  if (TooDeep(line, limits.max_json_depth)) {
+  if (JsonTooDeep(line, limits.max_json_depth)) {
     parsed.drop_code = std::string(kErrInvalidJsonLine);
     return parsed;
   }

@@ -45,6 +45,15 @@ std::optional<metadata::S3Location> ReadAssets(const nlohmann::json& data, const
   return ReadS3Object(*s3, path + ".assets.1.member.groundTruthManifest.s3Object", parent);
 }
 
+void ReadOutputConfig(RequestFields& fields, std::string* bucket, std::string* prefix) {
+  if (const nlohmann::json* output = fields.Object("OutputConfig", true)) {
+    RequestFields out(*output, "outputConfig");
+    *bucket = out.String("S3Bucket", true, shapes::S3Bucket()).value_or("");
+    *prefix = out.String("S3KeyPrefix", false, shapes::S3KeyPrefix()).value_or("");
+    fields.Merge(out);
+  }
+}
+
 nlohmann::json S3ObjectJson(const metadata::S3Location& location) {
   return {{"S3Object", {{"Bucket", location.bucket}, {"Name", location.key}}}};
 }

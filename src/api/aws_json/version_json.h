@@ -17,6 +17,9 @@ std::optional<metadata::S3Location> ReadS3Object(const nlohmann::json& object,
 std::optional<metadata::S3Location> ReadAssets(const nlohmann::json& data,
                                                const std::string& path, RequestFields& parent);
 
+// Reads the required OutputConfig member {"S3Bucket", "S3KeyPrefix"?} into bucket/prefix.
+void ReadOutputConfig(RequestFields& fields, std::string* bucket, std::string* prefix);
+
 nlohmann::json S3ObjectJson(const metadata::S3Location& location);
 nlohmann::json AssetsJson(const metadata::S3Location& location);
 // The ProjectVersionDescription of a version (rekognition-api.md §3.12, §11.2).

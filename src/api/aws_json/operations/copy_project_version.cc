@@ -1,5 +1,6 @@
 #include "api/aws_json/operations/model_operations.h"
 #include "api/aws_json/operations/operations.h"
+#include "api/aws_json/version_json.h"
 #include "api/shapes.h"
 
 namespace osprey::api {
@@ -17,12 +18,7 @@ Result<nlohmann::json> CopyProjectVersion(const nlohmann::json& body,
   request.destination_project_arn =
       fields.String("DestinationProjectArn", true, shapes::ProjectArn()).value_or("");
   request.version_name = fields.String("VersionName", true, shapes::VersionName()).value_or("");
-  if (const nlohmann::json* output = fields.Object("OutputConfig", true)) {
-    RequestFields out(*output, "outputConfig");
-    request.output_bucket = out.String("S3Bucket", true, shapes::S3Bucket()).value_or("");
-    request.output_prefix = out.String("S3KeyPrefix", false, shapes::S3KeyPrefix()).value_or("");
-    fields.Merge(out);
-  }
+  ReadOutputConfig(fields, &request.output_bucket, &request.output_prefix);
   request.tags = fields.StringMap("Tags", false, 0, 200, shapes::TagKey(), shapes::TagValue())
                      .value_or(std::map<std::string, std::string>{});
   request.kms_key_id = fields.String("KmsKeyId", false, shapes::KmsKeyId()).value_or("");

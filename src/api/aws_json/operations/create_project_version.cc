@@ -13,12 +13,7 @@ Result<nlohmann::json> CreateProjectVersion(const nlohmann::json& body,
   service::CreateProjectVersionRequest request;
   request.project_arn = fields.String("ProjectArn", true, shapes::ProjectArn()).value_or("");
   request.version_name = fields.String("VersionName", true, shapes::VersionName()).value_or("");
-  if (const nlohmann::json* output = fields.Object("OutputConfig", true)) {
-    RequestFields out(*output, "outputConfig");
-    request.output_bucket = out.String("S3Bucket", true, shapes::S3Bucket()).value_or("");
-    request.output_prefix = out.String("S3KeyPrefix", false, shapes::S3KeyPrefix()).value_or("");
-    fields.Merge(out);
-  }
+  ReadOutputConfig(fields, &request.output_bucket, &request.output_prefix);
   if (const nlohmann::json* training = fields.Object("TrainingData", false)) {
     request.training_asset = ReadAssets(*training, "trainingData", fields);
   }
