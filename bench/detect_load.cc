@@ -2,10 +2,11 @@
 // model) with 1, 2 and 8 concurrent keep-alive clients, beside the engine's in-process latency on
 // the same images, so the serving overhead shows as a ratio.
 //
-// It trains the model itself through the API (CreateProjectVersion with AutoCreate) on an
-// objects8 set from ../shared/datagen, made with the s3://train-bucket/ prefix:
+// It trains the models itself through the API (CreateProjectVersion with AutoCreate): a
+// classifier on an objects8 set and a detector on a scenes set from ../shared/datagen, made
+// with the s3://train-bucket/ prefix:
 //   bash ../shared/datagen/make_sets.sh /tmp/dg smoke s3://train-bucket/
-//   build/bench/detect_load --data /tmp/dg/objects8 [--seconds 5] [--budget 20]
+//   build/bench/detect_load --data /tmp/dg/objects8 --scenes /tmp/dg/scenes [--seconds 5]
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@
 #include "auth/sigv4.h"
 #include "cli/server_app.h"
 #include "engine/classifier.h"
+#include "engine/detector.h"
 #include "storage/object_store.h"
 
 namespace {
@@ -75,57 +77,31 @@ Figures Summarise(std::vector<double> ms, double seconds, size_t errors) {
   return f;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"DetectCustomLabels load benchmark"};
-  fs::path data;
-  double seconds = 5;
-  double budget = 20;
-  app.add_option("--data", data, "objects8 folder made with the s3://train-bucket/ prefix")->required();
-  app.add_option("--seconds", seconds, "Duration of each concurrency level")->capture_default_str();
-  app.add_option("--budget", budget, "Training time budget (s)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-  spdlog::set_level(spdlog::level::warn);  // one log line per request would be measured too
-
-  fs::path dir = fs::temp_directory_path() / ("osprey-detect-bench-" + std::to_string(::getpid()));
-  osprey::cli::ServerConfig config;
-  config.port = 0;
-  config.data_dir = dir;
-  config.training_time_budget_seconds = budget;
-  auto started = osprey::cli::ServerApp::Start(config);
-  if (!started.ok()) {
-    std::fprintf(stderr, "cannot start: %s\n", started.status().ToString().c_str());
-    return 1;
-  }
-  auto server = std::move(started).value();
-  std::thread serving([&] { (void)server->Run(); });
-  Api api;
-  api.port = server->port();
-
-  // Seed the buckets in-process (the S3 path has its own benchmark).
-  osprey::storage::ObjectStore& objects = server->objects();
-  (void)objects.CreateBucket("train-bucket");
-  (void)objects.CreateBucket("out-bucket");
+// Trains a model on `data` (a datagen set whose manifest names s3://train-bucket/<set>/...)
+// through the API, starts it, and prints the engine's and the API's latency and throughput.
+void Measure(osprey::cli::ServerApp& server, const Api& api, const fs::path& data,
+             const std::string& set, const fs::path& dir, double seconds) {
+  osprey::storage::ObjectStore& objects = server.objects();
   std::vector<std::string> test_images;
   for (const auto& entry : fs::recursive_directory_iterator(data / "images")) {
     if (!entry.is_regular_file()) continue;
-    std::string key = "objects8/" + fs::relative(entry.path(), data).string();
+    std::string key = set + "/" + fs::relative(entry.path(), data).string();
     (void)objects.PutObject("train-bucket", key, ReadFile(entry.path()), {});
     if (key.find("/test/") != std::string::npos) test_images.push_back(ReadFile(entry.path()));
   }
-  (void)objects.PutObject("train-bucket", "train.manifest", ReadFile(data / "train.manifest"), {});
+  std::string manifest = set + ".manifest";
+  (void)objects.PutObject("train-bucket", manifest, ReadFile(data / "train.manifest"), {});
 
   httplib::Client client(api.host, api.port);
   client.set_read_timeout(60, 0);
-  json project = api.Call(client, "CreateProject", {{"ProjectName", "bench"}});
+  json project = api.Call(client, "CreateProject", {{"ProjectName", "bench-" + set}});
   auto train_start = SteadyClock::now();
   json version = api.Call(
       client, "CreateProjectVersion",
       {{"ProjectArn", project["ProjectArn"]},
        {"VersionName", "v1"},
        {"OutputConfig", {{"S3Bucket", "out-bucket"}, {"S3KeyPrefix", "bench"}}},
-       {"TrainingData", {{"Assets", {{{"GroundTruthManifest", {{"S3Object", {{"Bucket", "train-bucket"}, {"Name", "train.manifest"}}}}}}}}}},
+       {"TrainingData", {{"Assets", {{{"GroundTruthManifest", {{"S3Object", {{"Bucket", "train-bucket"}, {"Name", manifest}}}}}}}}}},
        {"TestingData", {{"AutoCreate", true}}}});
   std::string arn = version.value("ProjectVersionArn", "");
   auto wait_for = [&](const std::string& wanted) {
@@ -147,24 +123,34 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(SteadyClock::now() - train_start).count();
   api.Call(client, "StartProjectVersion", {{"ProjectVersionArn", arn}, {"MinInferenceUnits", 1}});
   wait_for("RUNNING");
-  std::printf("detect_load: classification model on %zu test images; trained in %.1f s, F1 %.3f\n",
-              test_images.size(), train_seconds, trained["EvaluationResult"]["F1Score"].get<double>());
 
   // In-process engine latency, 1 thread, the same images.
-  auto artifact = dir / "models" / "bench";
   std::vector<double> engine_ms;
-  for (const auto& entry : fs::directory_iterator(artifact)) {
+  std::string task = "classification";
+  for (const auto& entry : fs::directory_iterator(dir / "models" / ("bench-" + set))) {
     osprey::engine::SetEngineThreads(1);
-    auto predictor = osprey::engine::Predictor::Load(entry.path());
-    if (!predictor.ok()) break;
-    for (int round = 0; round < 3; ++round) {
-      for (const auto& bytes : test_images) {
-        auto t0 = SteadyClock::now();
-        (void)(*predictor)->Scores(bytes);
-        engine_ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+    auto time = [&](auto&& run) {
+      for (int round = 0; round < 3; ++round) {
+        for (const auto& bytes : test_images) {
+          auto t0 = SteadyClock::now();
+          run(bytes);
+          engine_ms.push_back(
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
+        }
       }
+    };
+    if (osprey::engine::IsDetectorArtifact(entry.path())) {
+      task = "detection";
+      auto predictor = osprey::engine::DetectionPredictor::Load(entry.path());
+      if (predictor.ok()) time([&](const std::string& b) { (void)(*predictor)->Detect(b, {}); });
+    } else {
+      auto predictor = osprey::engine::Predictor::Load(entry.path());
+      if (predictor.ok()) time([&](const std::string& b) { (void)(*predictor)->Scores(b); });
     }
   }
+  std::printf("\ndetect_load: %s model (%s) on %zu test images; trained in %.1f s, F1 %.3f\n",
+              task.c_str(), set.c_str(), test_images.size(), train_seconds,
+              trained["EvaluationResult"]["F1Score"].get<double>());
   std::vector<std::string> bodies;
   for (const auto& bytes : test_images) {
     bodies.push_back(json{{"ProjectVersionArn", arn},
@@ -207,7 +193,47 @@ int main(int argc, char** argv) {
       std::printf("  serving overhead at 1 client: p50 %.2fx the engine's\n", f.p50 / engine.p50);
     }
   }
-  std::printf("detection model: not measured (object detection training is not implemented yet)\n");
+  api.Call(client, "StopProjectVersion", {{"ProjectVersionArn", arn}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"DetectCustomLabels load benchmark"};
+  fs::path data, scenes;
+  double seconds = 5;
+  double budget = 20;
+  app.add_option("--data", data, "objects8 folder made with the s3://train-bucket/ prefix")->required();
+  app.add_option("--scenes", scenes, "scenes folder made with the s3://train-bucket/ prefix "
+                 "(detection; skipped when absent)");
+  app.add_option("--seconds", seconds, "Duration of each concurrency level")->capture_default_str();
+  app.add_option("--budget", budget, "Training time budget (s)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);  // one log line per request would be measured too
+
+  fs::path dir = fs::temp_directory_path() / ("osprey-detect-bench-" + std::to_string(::getpid()));
+  osprey::cli::ServerConfig config;
+  config.port = 0;
+  config.data_dir = dir;
+  config.training_time_budget_seconds = budget;
+  auto started = osprey::cli::ServerApp::Start(config);
+  if (!started.ok()) {
+    std::fprintf(stderr, "cannot start: %s\n", started.status().ToString().c_str());
+    return 1;
+  }
+  auto server = std::move(started).value();
+  std::thread serving([&] { (void)server->Run(); });
+  Api api;
+  api.port = server->port();
+  // Seed the buckets in-process (the S3 path has its own benchmark).
+  (void)server->objects().CreateBucket("train-bucket");
+  (void)server->objects().CreateBucket("out-bucket");
+  Measure(*server, api, data, "objects8", dir, seconds);
+  if (!scenes.empty()) {
+    Measure(*server, api, scenes, "scenes", dir, seconds);
+  } else {
+    std::printf("\ndetection model: not measured (pass --scenes)\n");
+  }
   server->Stop();
   serving.join();
   server.reset();

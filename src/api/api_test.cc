@@ -106,6 +106,18 @@ TEST_F(ApiHandlerTest, ValidationErrorsAreInvalidParameter) {
             "InvalidParameterException");
 }
 
+TEST_F(ApiHandlerTest, PolicyDocumentMustBeAnIamPolicy) {
+  for (const char* document : {"not json", "[]", R"({\"Version\":\"2012-10-17\"})"}) {
+    int status = 0;
+    json error = Call("PutProjectPolicy",
+                      std::string(R"({"ProjectArn":"arn:aws:rekognition:us-east-1:000000000000:project/p/1",)"
+                                  R"("PolicyName":"share","PolicyDocument":")") + document + "\"}",
+                      &status);
+    EXPECT_EQ(status, 400) << document;
+    EXPECT_EQ(error["__type"], "MalformedPolicyDocumentException") << document;
+  }
+}
+
 TEST_F(ApiHandlerTest, DuplicateNameIsResourceInUse) {
   Call("CreateProject", R"({"ProjectName":"dup"})");
   EXPECT_EQ(Call("CreateProject", R"({"ProjectName":"dup"})")["__type"], "ResourceInUseException");

@@ -56,6 +56,7 @@ class Importer {
     if (!parsed.drop_code && !seen_.insert(HashRef(parsed.entry.source_ref)).second) {
       parsed.drop_code = std::string(kErrDuplicateSourceRef);
     }
+    if (parsed.drop_code && options_.keep_dropped_lines && !line.too_long) pending.text = line.text;
     if (!parsed.drop_code) {
       if (result_.image_bucket.empty()) result_.image_bucket = parsed.entry.bucket;
       if (parsed.entry.bucket != result_.image_bucket) return Fail(kErrMultipleBuckets);
@@ -74,6 +75,9 @@ class Importer {
       if (parsed.drop_code) {
         ++result_.dropped_lines;
         NoteInvalid(pending.index);
+        if (options_.keep_dropped_lines) {
+          result_.dropped.push_back({pending.index, std::move(pending.text), *parsed.drop_code});
+        }
         continue;
       }
       if (pending.image.error) AddLineError(parsed, *pending.image.error);
@@ -82,6 +86,8 @@ class Importer {
         parsed.entry.image_height = pending.image.height;
       }
       FinishLine(parsed);
+      parsed.entry.line_index = pending.index;
+      parsed.entry.object_detection = parsed.has_detection;
       if (parsed.entry.has_errors) {
         ++result_.error_entries;
         NoteInvalid(pending.index);
@@ -128,6 +134,7 @@ class Importer {
   struct Pending {
     ParsedLine parsed;
     int64_t index = 0;
+    std::string text;  // kept only for dropped lines, with keep_dropped_lines
     ImageCheck image;
   };
 

@@ -27,6 +27,9 @@ struct ImportOptions {
   ManifestLimits limits;
   std::string required_bucket;  // the dataset's image bucket; "" = whatever the first line uses
   size_t batch_size = 1000;     // entries per sink call
+  // Keep every dropped line (text and code) in ImportResult::dropped, for the validation
+  // manifests a training run writes. Costs memory up to the dropped lines' size.
+  bool keep_dropped_lines = false;
   size_t image_check_threads = 4;  // concurrent image header checks (I/O bound)
 };
 
@@ -38,6 +41,7 @@ struct ImportResult {
   std::string image_bucket;     // the one bucket of all source-refs
   std::set<std::string> labels; // distinct valid labels (stops growing past limits.max_labels)
   std::vector<int64_t> invalid_line_indices;  // 0-based, dropped or erroneous; first 1,000
+  std::vector<DroppedLine> dropped;           // only with ImportOptions::keep_dropped_lines
   std::optional<LineError> failure;           // a terminal file error: the import fails
 };
 

@@ -125,6 +125,28 @@ TEST_F(ManifestImportTest, BadLinesAreFlaggedAndCountedExactly) {
   EXPECT_NE(entries_[8].line.find("ERROR_INVALID_IMAGE"), std::string::npos);
 }
 
+TEST_F(ManifestImportTest, KeepsDroppedLinesAndLineIndicesWhenAsked) {
+  std::string text = ClassLine(Ref(10), "cat") + "\n{not json\n" + BoxLine(Ref(11)) + "\n" +
+                     ClassLine(Ref(10), "dog") + "\n" + Manifest(6);
+  ImportResult plain = Import(text);
+  EXPECT_TRUE(plain.dropped.empty());
+  ImportOptions options;
+  options.keep_dropped_lines = true;
+  ImportResult r = Import(text, options);
+  ASSERT_EQ(r.dropped.size(), 2u);  // the invalid line and the duplicate source-ref
+  EXPECT_EQ(r.dropped[0].index, 1);
+  EXPECT_EQ(r.dropped[0].text, "{not json");
+  EXPECT_EQ(r.dropped[0].code, "ERROR_INVALID_JSON_LINE");
+  EXPECT_EQ(r.dropped[1].index, 3);
+  EXPECT_EQ(r.dropped[1].code, "ERROR_DUPLICATE_SOURCE_REF");
+  ASSERT_EQ(entries_.size(), 8u);
+  EXPECT_EQ(entries_[7].line_index, 9);
+  EXPECT_EQ(entries_[0].line_index, 0);
+  EXPECT_FALSE(entries_[0].object_detection);
+  EXPECT_EQ(entries_[1].line_index, 2);
+  EXPECT_TRUE(entries_[1].object_detection);
+}
+
 TEST_F(ManifestImportTest, TwentyPercentRule) {
   // Exactly 20 % invalid passes; one more fails (§9.2: cumulative over all rules).
   EXPECT_FALSE(Import(Manifest(10, "garbage", 5)).failure);

@@ -58,6 +58,15 @@ struct DatasetEntry {
   std::vector<ManifestBox> boxes;  // valid boxes (object detection)
   int image_width = 0;          // from `image_size` (detection) or the image header; 0 = unknown
   int image_height = 0;
+  bool object_detection = false;  // has a valid bounding-box attribute (perhaps with no boxes)
+  int64_t line_index = -1;      // 0-based line of the manifest it came from
+};
+
+// A line the validator dropped (a terminal content error), kept when ImportOptions asks for it.
+struct DroppedLine {
+  int64_t index = 0;   // 0-based line of the manifest
+  std::string text;    // the line as given ("" when it was too long to keep)
+  std::string code;    // e.g. ERROR_INVALID_JSON_LINE
 };
 
 }  // namespace osprey::dataset

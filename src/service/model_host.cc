@@ -3,26 +3,73 @@
 #include <algorithm>
 
 #include "engine/classifier.h"
+#include "engine/detector.h"
 
 namespace osprey::service {
 
-// One loaded model: `slots` predictors, each used by one thread at a time.
+// One loaded model: one predictor per slot (classifiers or detectors, by the artifact), each
+// used by one thread at a time.
 struct ModelHost::Model {
-  std::vector<std::unique_ptr<engine::Predictor>> slots;
+  std::vector<std::unique_ptr<engine::Predictor>> classifiers;
+  std::vector<std::unique_ptr<engine::DetectionPredictor>> detectors;
   std::vector<bool> busy;
   std::mutex mu;
   std::condition_variable freed;
 };
+
+namespace {
+
+// Every label with its confidence, and each label's assumed threshold, in 0..100.
+Result<ModelHost::Scored> ScoreImage(engine::Predictor& predictor, std::string_view bytes) {
+  OSPREY_ASSIGN_OR_RETURN(std::vector<float> scores, predictor.Scores(bytes));
+  ModelHost::Scored out;
+  const auto& names = predictor.labels();
+  const auto& thresholds = predictor.thresholds();
+  for (size_t label = 0; label < names.size() && label < scores.size(); ++label) {
+    out.labels.push_back(CustomLabel{names[label], 100.0 * scores[label], std::nullopt});
+    out.thresholds[names[label]] = label < thresholds.size() ? 100.0 * thresholds[label] : 50.0;
+  }
+  return out;
+}
+
+// Every object the detector finds (after NMS, at any confidence) with its box.
+Result<ModelHost::Scored> ScoreImage(engine::DetectionPredictor& predictor,
+                                     std::string_view bytes) {
+  engine::DetectOptions options;
+  options.min_confidence = 0.0f;  // the caller applies MinConfidence or the thresholds
+  OSPREY_ASSIGN_OR_RETURN(std::vector<engine::DetectedObject> objects,
+                          predictor.Detect(bytes, options));
+  ModelHost::Scored out;
+  for (const auto& object : objects) {
+    BoundingBox box{object.box.left, object.box.top, object.box.width, object.box.height};
+    out.labels.push_back(CustomLabel{object.label, 100.0 * object.confidence, box});
+  }
+  const auto& names = predictor.labels();
+  const auto& thresholds = predictor.thresholds();
+  for (size_t label = 0; label < names.size(); ++label) {
+    out.thresholds[names[label]] = label < thresholds.size() ? 100.0 * thresholds[label] : 50.0;
+  }
+  return out;
+}
+
+}  // namespace
 
 ModelHost::ModelHost(int max_parallel) : max_parallel_(std::max(1, max_parallel)) {}
 ModelHost::~ModelHost() = default;
 
 Status ModelHost::Load(const std::string& version_arn, const std::filesystem::path& dir) {
   auto model = std::make_shared<Model>();
+  const bool detector = engine::IsDetectorArtifact(dir);
   for (int slot = 0; slot < max_parallel_; ++slot) {
-    OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::Predictor> predictor,
-                            engine::Predictor::Load(dir));
-    model->slots.push_back(std::move(predictor));
+    if (detector) {
+      OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::DetectionPredictor> predictor,
+                              engine::DetectionPredictor::Load(dir));
+      model->detectors.push_back(std::move(predictor));
+    } else {
+      OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::Predictor> predictor,
+                              engine::Predictor::Load(dir));
+      model->classifiers.push_back(std::move(predictor));
+    }
     model->busy.push_back(false);
   }
   std::lock_guard lock(mu_);
@@ -59,25 +106,18 @@ Result<ModelHost::Scored> ModelHost::Score(const std::string& version_arn,
                                model->busy.begin());
     model->busy[slot] = true;
   }
-  engine::Predictor& predictor = *model->slots[slot];
   // One intra-op thread per request: parallelism comes from the slots. (OpenMP keeps the
   // setting per calling thread, so a training elsewhere keeps its own.)
   engine::SetEngineThreads(1);
-  Result<std::vector<float>> scores = predictor.Scores(image_bytes);
+  Result<Scored> scored = model->detectors.empty()
+                              ? ScoreImage(*model->classifiers[slot], image_bytes)
+                              : ScoreImage(*model->detectors[slot], image_bytes);
   {
     std::lock_guard lock(model->mu);
     model->busy[slot] = false;
   }
   model->freed.notify_one();
-  OSPREY_RETURN_IF_ERROR(scores.status());
-  Scored out;
-  const auto& names = predictor.labels();
-  const auto& thresholds = predictor.thresholds();
-  for (size_t label = 0; label < names.size() && label < scores->size(); ++label) {
-    out.labels.push_back(CustomLabel{names[label], 100.0 * (*scores)[label], std::nullopt});
-    out.thresholds[names[label]] = label < thresholds.size() ? 100.0 * thresholds[label] : 50.0;
-  }
-  return out;
+  return scored;
 }
 
 }  // namespace osprey::service

@@ -1,5 +1,4 @@
 // Project policies and CopyProjectVersion (rekognition-api.md §3.16, §3.21-3.23).
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "service/arn.h"
@@ -22,11 +21,6 @@ std::string NewRevisionId() {
 Result<std::string> ModelService::PutProjectPolicy(const PutProjectPolicyRequest& request) {
   OSPREY_ASSIGN_OR_RETURN(metadata::ProjectRecord project,
                           metadata_.GetProjectByArn(request.project_arn));
-  nlohmann::json document = nlohmann::json::parse(request.document, nullptr, false);
-  if (document.is_discarded() || !document.is_object() || !document.contains("Statement")) {
-    return Status(StatusCode::kMalformedPolicy,
-                  "The policy document is not a JSON IAM policy with a Statement.");
-  }
   int64_t now = clock_.NowMillis();
   metadata::PolicyRecord policy{project.id, request.policy_name, NewRevisionId(),
                                 request.document, now, now};

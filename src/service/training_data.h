@@ -1,47 +1,60 @@
-// Turns a Ground Truth manifest (image-level classification) into the engine's training set,
-// with per-line validation in AWS's terms, and the deterministic stratified 80/20 split used by
-// TestingData.AutoCreate. Stateless and thread-safe.
-// TODO(#4): replace the line parser with dataset/'s validator once it lands, keeping this API.
+// The data side of a training run: reads a training or testing manifest through dataset/'s
+// validator (the rules CreateDataset applies: per-line codes, image headers, whole-file limits
+// and the 20 % rule), turns the usable entries into the engine's classification or detection
+// sets, and makes the deterministic stratified 80/20 split behind TestingData.AutoCreate.
+// Stateless and thread-safe.
 #pragma once
 
-#include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "dataset/manifest_import.h"
+#include "dataset/manifest_types.h"
 #include "engine/classifier.h"
+#include "engine/detector.h"
 #include "storage/object_store.h"
 
 namespace osprey::service {
 
-struct ManifestLine {
-  std::string text;                 // the line as given
-  std::string source_ref;
-  std::vector<std::string> labels;  // label names
-  std::string error_code;           // "" = valid, else e.g. ERROR_INVALID_JSON_LINE
-  std::string error_message;
+using EntryRefs = std::vector<const dataset::DatasetEntry*>;
+
+struct TrainingManifest {
+  std::vector<dataset::DatasetEntry> entries;  // manifest order; some carry errors
+  std::vector<dataset::DroppedLine> dropped;   // lines the validator dropped
+  std::optional<dataset::LineError> failure;   // a whole-file error: the manifest is unusable
+  bool object_detection = false;               // most labelled entries have boxes
+
+  // IMAGE_LEVEL_LABELS | OBJECT_LOCALIZATION | NOT_DETERMINED (§11.3).
+  std::string use_case() const;
 };
 
-struct ParsedManifest {
-  std::vector<ManifestLine> lines;  // blank lines excluded
-  std::string use_case;             // IMAGE_LEVEL_LABELS | OBJECT_LOCALIZATION | NOT_DETERMINED
-  size_t valid = 0;
-  size_t invalid = 0;
-};
+// Validates the manifest that `read` returns (`size` bytes, -1 if unknown); its images are
+// checked in `images`. Returns an error only when reading fails; bad input is in the result.
+Result<TrainingManifest> ReadTrainingManifest(const dataset::ChunkReader& read, int64_t size,
+                                              const storage::ObjectStore& images);
 
-// Parses manifest text line by line. Lines with a bounding-box attribute set use_case to
-// OBJECT_LOCALIZATION (not trainable yet, the caller decides).
-ParsedManifest ParseManifest(std::string_view text);
+// An entry a model can learn from or be tested on: no error, and labelled (for detection: a
+// valid bounding-box attribute, which may hold no boxes).
+bool IsUsable(const dataset::DatasetEntry& entry, bool object_detection);
 
-// Builds a training set from the valid lines whose images exist in `objects`; a line whose
-// image is missing gets ERROR_INVALID_IMAGE... in place. Label ids follow `label_names`
-// (sorted union when empty). Requires a LocalObjectStore (the engine reads files).
-Result<engine::TrainingSet> BuildTrainingSet(std::vector<ManifestLine>& lines,
-                                             storage::ObjectStore& objects,
-                                             const std::vector<std::string>& label_names);
+// The distinct labels of the usable entries, sorted.
+std::vector<std::string> UsableLabels(const EntryRefs& entries, bool object_detection);
 
-// Splits line indices 80/20, stratified by each line's first label, deterministically.
-void SplitEightyTwenty(const std::vector<ManifestLine>& lines, std::vector<size_t>* train,
-                       std::vector<size_t>* test);
+// Engine sets from usable entries; images are the store's files (requires a LocalObjectStore).
+// Labels the model does not know (not in `labels`) are ignored.
+Result<engine::TrainingSet> ToClassificationSet(const EntryRefs& entries,
+                                                const storage::ObjectStore& objects,
+                                                const std::vector<std::string>& labels);
+Result<engine::DetectionTrainingSet> ToDetectionSet(const EntryRefs& entries,
+                                                    const storage::ObjectStore& objects,
+                                                    const std::vector<std::string>& labels);
+
+// AutoCreate: splits `entries` 80/20, stratified by label, deterministically
+// (dataset::ChooseTestSplit, the split DistributeDatasetEntries uses).
+void SplitEightyTwenty(const std::vector<dataset::DatasetEntry>& entries, EntryRefs* train,
+                       EntryRefs* test);
 
 }  // namespace osprey::service

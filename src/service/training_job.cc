@@ -1,21 +1,19 @@
 // The training job behind CreateProjectVersion (DESIGN "Training job flow"): read and validate
-// the manifests, split, train through the engine, evaluate on the test split, write the
-// artifact and the AWS output files, and move the version to TRAINING_COMPLETED — or to
-// TRAINING_FAILED with a message that says what to fix.
+// the manifests with dataset/'s validator, split, write the manifest files AWS writes, train
+// and evaluate through the engine (training_run.cc), write the evaluation files, and move the
+// version to TRAINING_COMPLETED — or to TRAINING_FAILED with a message that says what to fix.
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <ctime>
-#include <nlohmann/json.hpp>
 
-#include "engine/classifier.h"
+#include "dataset/manifest_reader.h"
+#include "dataset/training_output.h"
 #include "service/model_service.h"
 #include "service/training_data.h"
+#include "service/training_run.h"
 
 namespace osprey::service {
 namespace {
-
-using nlohmann::json;
 
 // Persists progress into StatusMessage at most once per second.
 class StatusObserver : public engine::TrainingObserver {
@@ -40,85 +38,51 @@ class StatusObserver : public engine::TrainingObserver {
   std::chrono::steady_clock::time_point last_{};
 };
 
-std::string Iso8601(int64_t ms) {
-  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return std::string(buf) + "." + std::to_string(1000 + ms % 1000).substr(1);
-}
-
-json LineStatistics(const ParsedManifest& manifest, const std::vector<size_t>& used) {
-  json indices = json::array();
-  size_t invalid = 0;
-  for (size_t index : used) {
-    if (!manifest.lines[index].error_code.empty()) {
-      indices.push_back(index);
-      ++invalid;
-    }
+// Writes `<prefix>/<Kind>-<project>-<version>.json` objects into the output bucket (§11.1).
+class OutputWriter {
+ public:
+  OutputWriter(storage::ObjectStore& objects, const metadata::VersionRecord& version)
+      : objects_(objects), bucket_(version.output_bucket), prefix_(version.output_prefix) {
+    if (!prefix_.empty() && prefix_.back() != '/') prefix_ += '/';
+    std::string project = version.project_arn.substr(version.project_arn.find(":project/") + 9);
+    suffix_ = "-" + project.substr(0, project.find('/')) + "-" + version.name + ".json";
   }
-  return {{"use_case", manifest.use_case},
-          {"total_json_lines", used.size()},
-          {"valid_json_lines", used.size() - invalid},
-          {"invalid_json_lines", invalid},
-          {"ignored_json_lines", 0},
-          {"error_json_line_indices", indices},
-          {"errors", json::array()}};
-}
-
-// The input lines with an "errors" array on each invalid one (§11.4).
-std::string ValidationManifest(const ParsedManifest& manifest, const std::vector<size_t>& used) {
-  std::string out;
-  for (size_t index : used) {
-    const ManifestLine& line = manifest.lines[index];
-    json j = json::parse(line.text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) j = json::object();
-    if (!line.error_code.empty()) {
-      j["errors"] = json::array({{{"code", line.error_code}, {"message", line.error_message}}});
+  Status Put(const std::string& kind, const std::string& body, metadata::S3Location* where) {
+    std::string key = prefix_ + kind + suffix_;
+    Result<storage::ObjectInfo> r = objects_.PutObject(bucket_, key, body, {"application/json", {}, ""});
+    if (!r.ok()) {
+      return Status::Internal("Could not write " + key + " to the output bucket " + bucket_ +
+                              ": " + r.status().message());
     }
-    out += j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    *where = {bucket_, key};
+    return Status::Ok();
   }
-  return out;
-}
-
-// The ground-truth snapshot of the images used (§11.6), in Rekognition's attribute names.
-std::string GroundTruthSnapshot(const ParsedManifest& manifest, const std::vector<size_t>& used) {
-  std::string out;
-  int object_id = 0;
-  for (size_t index : used) {
-    const ManifestLine& line = manifest.lines[index];
-    if (!line.error_code.empty()) continue;
-    json j = {{"source-ref", line.source_ref}, {"rekognition-custom-labels-object-id", object_id++}};
-    for (size_t k = 0; k < line.labels.size(); ++k) {
-      std::string attr = "rekognition-custom-labels-training-" + std::to_string(k);
-      j[attr] = 1;
-      j[attr + "-metadata"] = {{"class-name", line.labels[k]},
-                               {"confidence", 1},
-                               {"human-annotated", "yes"},
-                               {"type", "groundtruth/image-classification"},
-                               {"job-name", "rekognition-custom-labels-training-job"}};
-    }
-    out += j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string Url(const metadata::S3Location& where) const {
+    return "s3://" + where.bucket + "/" + where.key;
   }
-  return out;
-}
 
-}  // namespace
+ private:
+  storage::ObjectStore& objects_;
+  std::string bucket_;
+  std::string prefix_;
+  std::string suffix_;
+};
 
-// Reads a manifest from an S3 location or from a dataset's entries.
-static Result<ParsedManifest> LoadManifest(metadata::MetadataStore& metadata,
-                                           storage::ObjectStore& objects,
-                                           const metadata::S3Location& location,
-                                           const std::string& dataset_arn) {
+// Reads the manifest a version names: an S3 object, or a project dataset's entries.
+Result<TrainingManifest> LoadManifest(metadata::MetadataStore& metadata,
+                                      storage::ObjectStore& objects,
+                                      const metadata::S3Location& location,
+                                      const std::string& dataset_arn) {
   if (!location.empty()) {
-    Result<std::string> text = objects.GetObject(location.bucket, location.key);
-    if (!text.ok()) {
+    Result<storage::ObjectInfo> head = objects.HeadObject(location.bucket, location.key);
+    if (!head.ok()) {
       return Status::NotFound("The manifest s3://" + location.bucket + "/" + location.key +
-                              " could not be read (" + text.status().message() +
+                              " could not be read (" + head.status().message() +
                               "). Upload it, then create a new model version.");
     }
-    return ParseManifest(*text);
+    return ReadTrainingManifest(
+        dataset::ObjectChunkReader(objects, location.bucket, location.key, head->size),
+        head->size, objects);
   }
   OSPREY_ASSIGN_OR_RETURN(metadata::DatasetRecord dataset, metadata.GetDatasetByArn(dataset_arn));
   std::string text;
@@ -126,8 +90,25 @@ static Result<ParsedManifest> LoadManifest(metadata::MetadataStore& metadata,
     text += e.line + "\n";
     return true;
   }));
-  return ParseManifest(text);
+  return ReadTrainingManifest(dataset::StringChunkReader(text),
+                              static_cast<int64_t>(text.size()), objects);
 }
+
+std::vector<const dataset::DroppedLine*> Refs(const std::vector<dataset::DroppedLine>& lines) {
+  std::vector<const dataset::DroppedLine*> out;
+  for (const auto& line : lines) out.push_back(&line);
+  return out;
+}
+
+EntryRefs Usable(const EntryRefs& entries, bool object_detection) {
+  EntryRefs out;
+  for (const auto* entry : entries) {
+    if (IsUsable(*entry, object_detection)) out.push_back(entry);
+  }
+  return out;
+}
+
+}  // namespace
 
 void ModelService::Train(metadata::VersionRecord version) {
   auto started = std::chrono::steady_clock::now();
@@ -141,122 +122,89 @@ void ModelService::Train(metadata::VersionRecord version) {
   };
   auto fail = [&](const Status& why) { finish("TRAINING_FAILED", why.message()); };
 
-  Result<ParsedManifest> train_manifest =
+  Result<TrainingManifest> train =
       LoadManifest(metadata_, objects_, version.training_input, version.training_dataset_arn);
-  if (!train_manifest.ok()) return fail(train_manifest.status());
-  ParsedManifest train = std::move(train_manifest).value();
-  ParsedManifest test;
-  std::vector<size_t> train_used, test_used;
+  if (!train.ok()) return fail(train.status());
+  TrainingManifest test;
+  EntryRefs train_entries, test_entries;
+  std::vector<const dataset::DroppedLine*> train_dropped = Refs(train->dropped), test_dropped;
   if (version.testing_auto_create) {
-    SplitEightyTwenty(train.lines, &train_used, &test_used);
-    test = train;
+    SplitEightyTwenty(train->entries, &train_entries, &test_entries);
   } else {
-    Result<ParsedManifest> test_manifest =
+    Result<TrainingManifest> loaded =
         LoadManifest(metadata_, objects_, version.testing_input, version.testing_dataset_arn);
-    if (!test_manifest.ok()) return fail(test_manifest.status());
-    test = std::move(test_manifest).value();
-    for (size_t i = 0; i < train.lines.size(); ++i) train_used.push_back(i);
-    for (size_t i = 0; i < test.lines.size(); ++i) test_used.push_back(i);
+    if (!loaded.ok()) return fail(loaded.status());
+    test = std::move(loaded).value();
+    for (const auto& entry : train->entries) train_entries.push_back(&entry);
+    for (const auto& entry : test.entries) test_entries.push_back(&entry);
+    test_dropped = Refs(test.dropped);
   }
-  if (train.use_case == "OBJECT_LOCALIZATION") {
-    return fail(Status::InvalidArgument(
-        "This Osprey build trains image-classification models only; the training manifest "
-        "describes object detection (bounding boxes)."));
-  }
-  std::vector<ManifestLine> train_lines, test_lines;
-  for (size_t i : train_used) train_lines.push_back(train.lines[i]);
-  for (size_t i : test_used) test_lines.push_back(test.lines[i]);
-  Result<engine::TrainingSet> train_set = BuildTrainingSet(train_lines, objects_, {});
-  if (!train_set.ok()) return fail(train_set.status());
-  Result<engine::TrainingSet> test_set = BuildTrainingSet(test_lines, objects_, train_set->labels);
-  if (!test_set.ok()) return fail(test_set.status());
-  // Missing images became line errors: copy them back for the validation files.
-  for (size_t k = 0; k < train_used.size(); ++k) train.lines[train_used[k]] = train_lines[k];
-  for (size_t k = 0; k < test_used.size(); ++k) test.lines[test_used[k]] = test_lines[k];
+  const bool detection = train->object_detection;
+  const std::string use_case = train->use_case();
 
-  std::string prefix = version.output_prefix;
-  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  auto project_name = version.project_arn.substr(version.project_arn.find(":project/") + 9);
+  // The manifest files come first, so that a failed run still tells the user which lines.
+  OutputWriter out(objects_, version);
+  dataset::ManifestStatistics train_stats =
+      dataset::CountLines(train_entries, train_dropped, use_case);
+  dataset::ManifestStatistics test_stats = dataset::CountLines(test_entries, test_dropped, use_case);
+  if (train->failure) train_stats.errors.push_back(*train->failure);
+  if (test.failure) test_stats.errors.push_back(*test.failure);
+  Status written = out.Put("ManifestSummary", dataset::ManifestSummaryJson(train_stats, test_stats, {}),
+                           &version.manifest_summary);
+  if (written.ok()) {
+    written = out.Put("TrainingManifestWithValidation",
+                      dataset::ValidationManifest(train_entries, train_dropped),
+                      &version.training_validation);
+  }
+  if (written.ok()) {
+    written = out.Put("TestingManifestWithValidation",
+                      dataset::ValidationManifest(test_entries, test_dropped),
+                      &version.testing_validation);
+  }
+  if (!written.ok()) return fail(written);
+  for (const auto& [failure, where, side] :
+       {std::tuple{train->failure, &version.training_validation, "training"},
+        std::tuple{test.failure, &version.testing_validation, "testing"}}) {
+    if (!failure) continue;
+    return fail(Status::InvalidArgument(
+        "The " + std::string(side) + " manifest failed validation: " + failure->code + " (" +
+        failure->message + "). Each line's errors are in " + out.Url(*where) +
+        "; fix the manifest, then create a new model version."));
+  }
+
+  TrainingRunInputs inputs;
+  inputs.train = Usable(train_entries, detection);
+  inputs.test = Usable(test_entries, detection);
+  inputs.object_detection = detection;
+  std::string project_name = version.project_arn.substr(version.project_arn.find(":project/") + 9);
   project_name = project_name.substr(0, project_name.find('/'));
-  auto key = [&](const std::string& kind) {
-    return prefix + kind + "-" + project_name + "-" + version.name + ".json";
-  };
-  auto put = [&](const std::string& k, const std::string& body, metadata::S3Location* where) {
-    Result<storage::ObjectInfo> r =
-        objects_.PutObject(version.output_bucket, k, body, {"application/json", {}, ""});
-    if (r.ok() && where != nullptr) *where = {version.output_bucket, k};
-    return r.status();
-  };
-  json summary = {{"errors", json::array()},
-                  {"statistics", {{"training", LineStatistics(train, train_used)},
-                                  {"testing", LineStatistics(test, test_used)}}}};
-  Status written = put(key("ManifestSummary"), summary.dump(2), &version.manifest_summary);
-  if (written.ok()) {
-    written = put(key("TrainingManifestWithValidation"), ValidationManifest(train, train_used),
-                  &version.training_validation);
-  }
-  if (written.ok()) {
-    written = put(key("TestingManifestWithValidation"), ValidationManifest(test, test_used),
-                  &version.testing_validation);
-  }
-  if (!written.ok()) {
-    return fail(Status::Internal("Could not write to the output bucket " + version.output_bucket +
-                                 ": " + written.message()));
-  }
-  size_t invalid = summary["statistics"]["training"]["invalid_json_lines"].get<size_t>();
-  if (invalid * 5 > train_used.size()) {
-    return fail(Status::InvalidArgument(
-        "The manifest file contains too many invalid rows. Each row's error is in s3://" +
-        version.output_bucket + "/" + version.training_validation.key + "."));
-  }
-  if (train_set->labels.size() < 2) {
-    return fail(Status::InvalidArgument(
-        "The training data needs at least 2 labels; it has " +
-        std::to_string(train_set->labels.size()) + ". Add images of another label."));
-  }
-  if (test_set->images.empty()) {
-    return fail(Status::InvalidArgument(
-        "The testing data has no usable image. Add images, or use AutoCreate with more images."));
-  }
-
   std::string artifact_rel = "models/" + project_name + "/" + version.name + "-" +
                              std::to_string(version.creation_ms);
-  engine::TrainingOptions options;
-  options.output_dir = options_.models_dir.parent_path() / artifact_rel;
-  options.backbone_dir = options_.backbone_dir.empty() ? engine::DefaultBackboneDir()
-                                                       : options_.backbone_dir;
-  options.seed = 1;
-  options.time_budget_seconds = options_.training_time_budget_seconds;
+  inputs.output_dir = options_.models_dir.parent_path() / artifact_rel;
+  inputs.backbone_dir =
+      options_.backbone_dir.empty() ? engine::DefaultBackboneDir() : options_.backbone_dir;
+  inputs.time_budget_seconds = options_.training_time_budget_seconds;
+  inputs.version_arn = version.arn;
   std::error_code ec;
-  std::filesystem::remove_all(options.output_dir, ec);  // a leftover of an interrupted run
-  std::filesystem::create_directories(options.output_dir.parent_path(), ec);
+  std::filesystem::remove_all(inputs.output_dir, ec);  // a leftover of an interrupted run
+  std::filesystem::create_directories(inputs.output_dir.parent_path(), ec);
   StatusObserver observer(versions_, version);
-  Result<engine::TrainingReport> report =
-      engine::TrainClassifier(*train_set, nullptr, options, &observer);
-  if (!report.ok()) return fail(report.status());
+  Result<TrainedModel> model = RunTraining(inputs, objects_, clock_, &observer);
+  if (!model.ok()) return fail(model.status());
 
-  Result<std::unique_ptr<engine::Predictor>> predictor = engine::Predictor::Load(options.output_dir);
-  if (!predictor.ok()) return fail(predictor.status());
-  std::vector<engine::SkippedImage> skipped;
-  Result<engine::EvaluationResult> evaluation =
-      engine::EvaluateModel(**predictor, *test_set, &skipped);
-  if (!evaluation.ok()) return fail(evaluation.status());
-  engine::EvaluationContext context{version.arn, Iso8601(clock_.NowMillis()),
-                                    report->num_training_images};
-  written = put(key("EvaluationResultSummary"), engine::EvaluationSummaryJson(*evaluation, context),
-                &version.evaluation_summary);
+  written = out.Put("EvaluationResultSummary", model->evaluation_summary, &version.evaluation_summary);
   if (written.ok()) {
-    written = put(key("TrainingGroundTruth"), GroundTruthSnapshot(train, train_used),
-                  &version.training_output);
+    written = out.Put("TrainingGroundTruth", dataset::GroundTruthSnapshot(inputs.train, detection),
+                      &version.training_output);
   }
   if (written.ok()) {
-    written = put(key("TestingGroundTruth"), GroundTruthSnapshot(test, test_used),
-                  &version.testing_output);
+    written = out.Put("TestingGroundTruth", dataset::GroundTruthSnapshot(inputs.test, detection),
+                      &version.testing_output);
   }
-  if (!written.ok()) return fail(Status::Internal("Could not write evaluation files: " + written.message()));
-  version.f1_score = evaluation->f1;
+  if (!written.ok()) return fail(written);
+  version.f1_score = model->f1;
   version.artifact_dir = artifact_rel;
-  version.task = "classification";
+  version.task = model->task;
   version.billable_seconds = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::steady_clock::now() - started).count();
   finish("TRAINING_COMPLETED", "The model is ready to run.");

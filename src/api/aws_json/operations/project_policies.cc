@@ -18,6 +18,12 @@ Result<nlohmann::json> PutProjectPolicy(const nlohmann::json& body,
       fields.String("PolicyRevisionId", false, shapes::PolicyRevisionId()).value_or("");
   request.document = fields.String("PolicyDocument", true, shapes::PolicyDocument()).value_or("");
   OSPREY_RETURN_IF_ERROR(fields.status());
+  // The document is IAM policy JSON; only its shape is checked (one account: never enforced).
+  nlohmann::json document = nlohmann::json::parse(request.document, nullptr, false);
+  if (document.is_discarded() || !document.is_object() || !document.contains("Statement")) {
+    return Status(StatusCode::kMalformedPolicy,
+                  "The policy document is not a JSON IAM policy with a Statement.");
+  }
   OSPREY_ASSIGN_OR_RETURN(service::ModelService * models, Models(service));
   OSPREY_ASSIGN_OR_RETURN(std::string revision, models->PutProjectPolicy(request));
   return nlohmann::json{{"PolicyRevisionId", revision}};
