@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "image/image.h"
@@ -65,9 +66,9 @@ TEST(DrawBoxesTest, DifferentLabelsGetDifferentColours) {
 
 TEST(DrawBoxesTest, WithoutBoxesTheImageIsUnchanged) {
   Image src;
-  src.width = 64;
-  src.height = 48;
-  for (int idx = 0; idx < 64 * 48 * 3; ++idx) src.rgb.push_back(static_cast<uint8_t>(idx % 251));
+  src.width = 80;
+  src.height = 64;
+  for (int idx = 0; idx < 80 * 64 * 3; ++idx) src.rgb.push_back(static_cast<uint8_t>(idx % 251));
   auto jpeg = EncodeJpeg(src, /*quality=*/95);
   ASSERT_TRUE(jpeg.ok());
   auto decoded = Decode(AsString(*jpeg));
