@@ -200,8 +200,8 @@ void AddDetectCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--draw", flags->draw,
                   "Object detection: write each image as PNG with its boxes and labels drawn. With one IMAGE,\n"
-                  "the PNG file to write; with several, a folder (created) that receives <image name>.png\n"
-                  "per image (image names must then differ)");
+                  "the PNG file to write; with several, a folder (created) that receives <image file name without\n"
+                  "extension>.png per image (those names must differ)");
   cmd->add_option("--threads", flags->threads, "Intra-op threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunDetect(*flags); });
 }
