@@ -119,7 +119,17 @@ int RunEvaluateClassifier(const EvaluateFlags& flags) {
 
 int RunEvaluate(const EvaluateFlags& flags) {
   engine::SetEngineThreads(flags.threads);
-  return engine::IsDetectorArtifact(flags.model) ? RunEvaluateDetector(flags) : RunEvaluateClassifier(flags);
+  bool detector = engine::IsDetectorArtifact(flags.model);
+  // A model and a manifest of different tasks would otherwise fail deep in the loader with a
+  // message about lines; say what is wrong instead.
+  auto kind = DetectManifestKind(flags.manifest);
+  if (kind.ok() && detector != (*kind == ManifestKind::kObjectDetection)) {
+    std::fprintf(stderr, "error: %s is %s, but %s has %s labels\n", flags.model.c_str(),
+                 detector ? "an object detector" : "an image classifier", flags.manifest.c_str(),
+                 detector ? "image-level classification (no groundtruth/object-detection)" : "object-detection");
+    return 1;
+  }
+  return detector ? RunEvaluateDetector(flags) : RunEvaluateClassifier(flags);
 }
 
 }  // namespace

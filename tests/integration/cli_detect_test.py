@@ -128,6 +128,12 @@ class DetectionCliTest(unittest.TestCase):
         self.check_summary(proc.stdout)
         self.assertNotIn("skipped", proc.stderr)
 
+    def test_evaluate_refuses_a_classification_manifest(self):
+        proc = osprey("evaluate", "--model", self.model, "--manifest",
+                      os.path.join(SCENES, "test-multilabel.manifest"), check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("is an object detector, but", proc.stderr)
+
     def test_detect_prints_boxes_and_honours_limits(self):
         proc = osprey("detect", "--model", self.model, "--min-confidence", "0", self.image)
         objects = object_lines(proc.stdout)
