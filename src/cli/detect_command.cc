@@ -36,14 +36,16 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 double MillisSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 // Where --draw writes the picture of `image`: the --draw path itself for a single image, else
 // <folder>/<image file name without extension>.png.
 std::filesystem::path DrawPath(const DetectFlags& flags, const std::string& image) {
   if (flags.images.size() == 1) return flags.draw;
-  return std::filesystem::path(flags.draw) / (std::filesystem::path(image).stem().string() + ".png");
+  return std::filesystem::path(flags.draw) /
+         (std::filesystem::path(image).stem().string() + ".png");
 }
 
 // Refuses --draw runs whose outputs would overwrite each other; creates the folder.
@@ -51,19 +53,24 @@ Status PrepareDraw(const DetectFlags& flags) {
   if (flags.draw.empty()) return Status::Ok();
   if (flags.images.size() == 1) {
     if (std::filesystem::is_directory(flags.draw)) {
-      return Status::InvalidArgument("--draw " + flags.draw + " is a folder; with one image it names the PNG file");
+      return Status::InvalidArgument("--draw " + flags.draw +
+                                     " is a folder; with one image it names the PNG file");
     }
     return Status::Ok();
   }
   std::set<std::filesystem::path> outputs;
   for (const std::string& image : flags.images) {
     if (!outputs.insert(DrawPath(flags, image)).second) {
-      return Status::InvalidArgument("two images would both be drawn to " + DrawPath(flags, image).string());
+      return Status::InvalidArgument("two images would both be drawn to " +
+                                     DrawPath(flags, image).string());
     }
   }
   std::error_code error;
   std::filesystem::create_directories(flags.draw, error);
-  if (error) return Status::InvalidArgument("cannot create --draw folder " + flags.draw + ": " + error.message());
+  if (error) {
+    return Status::InvalidArgument("cannot create --draw folder " + flags.draw + ": " +
+                                   error.message());
+  }
   return Status::Ok();
 }
 
@@ -98,7 +105,8 @@ int RunDetectObjects(const DetectFlags& flags) {
   // DetectCustomLabels semantics (rekognition-api.md §12): MinConfidence replaces the per-label
   // assumed thresholds when given; MaxResults keeps the most confident objects.
   engine::DetectOptions options;
-  options.min_confidence = flags.min_confidence >= 0 ? static_cast<float>(flags.min_confidence / 100.0) : -1.0f;
+  options.min_confidence =
+      flags.min_confidence >= 0 ? static_cast<float>(flags.min_confidence / 100.0) : -1.0f;
   options.max_results = flags.max_results;
   int failures = 0;
   for (const std::string& path : flags.images) {
@@ -118,9 +126,9 @@ int RunDetectObjects(const DetectFlags& flags) {
     }
     std::printf("%s (%.1f ms)\n", path.c_str(), ms);
     for (const auto& object : *objects) {
-      std::printf("  %-24s %6.2f  Left %.4f Top %.4f Width %.4f Height %.4f\n", object.label.c_str(),
-                  100.0 * object.confidence, object.box.left, object.box.top, object.box.width,
-                  object.box.height);
+      std::printf("  %-24s %6.2f  Left %.4f Top %.4f Width %.4f Height %.4f\n",
+                  object.label.c_str(), 100.0 * object.confidence, object.box.left, object.box.top,
+                  object.box.width, object.box.height);
     }
     if (flags.draw.empty()) continue;
     std::filesystem::path out = DrawPath(flags, path);
@@ -136,7 +144,8 @@ int RunDetectObjects(const DetectFlags& flags) {
 
 int RunClassify(const DetectFlags& flags) {
   if (!flags.draw.empty()) {
-    std::fprintf(stderr, "error: --draw needs an object-detection model; %s is a classifier\n", flags.model.c_str());
+    std::fprintf(stderr, "error: --draw needs an object-detection model; %s is a classifier\n",
+                 flags.model.c_str());
     return 1;
   }
   auto predictor = engine::Predictor::Load(flags.model);
@@ -187,21 +196,25 @@ int RunDetect(const DetectFlags& flags) {
 }  // namespace
 
 void AddDetectCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand(
-      "detect", "Run a trained model on image files: labels for a classifier, labels and boxes for a detector.");
+  auto* cmd = app.add_subcommand("detect",
+                                 "Run a trained model on image files: labels for a classifier, "
+                                 "labels and boxes for a detector.");
   auto flags = std::make_shared<DetectFlags>();
   cmd->add_option("--model", flags->model, "Model folder written by `osprey train`")->required();
   cmd->add_option("images", flags->images, "PNG or JPEG files")->required();
   cmd->add_option("--min-confidence", flags->min_confidence,
-                  "Show labels/objects at or above this confidence (0-100); default: each label's assumed threshold")
+                  "Show labels/objects at or above this confidence (0-100); default: each label's "
+                  "assumed threshold")
       ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--max-results", flags->max_results,
-                  "Show at most this many labels/objects per image, most confident first; default: all")
+  cmd->add_option(
+         "--max-results", flags->max_results,
+         "Show at most this many labels/objects per image, most confident first; default: all")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--draw", flags->draw,
-                  "Object detection: write each image as PNG with its boxes and labels drawn. With one IMAGE,\n"
-                  "the PNG file to write; with several, a folder (created) that receives <image file name without\n"
-                  "extension>.png per image (those names must differ)");
+  cmd->add_option(
+      "--draw", flags->draw,
+      "Object detection: write each image as PNG with its boxes and labels drawn.\n"
+      "With one IMAGE, the PNG file to write; with several, a folder (created) that receives\n"
+      "<image file name without extension>.png per image (those names must differ)");
   cmd->add_option("--threads", flags->threads, "Intra-op threads")->check(CLI::Range(1, 256))->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunDetect(*flags); });
 }

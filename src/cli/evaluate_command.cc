@@ -35,17 +35,21 @@ std::string UtcNow() {
 
 void PrintDetectionTable(const engine::DetectionEvaluation& evaluation, size_t num_skipped) {
   const engine::EvaluationResult& result = evaluation.result;
-  std::printf("%-24s %6s %6s %9s %7s %7s %7s\n", "label", "boxes", "AP", "precision", "recall", "F1", "thresh");
+  std::printf("%-24s %6s %6s %9s %7s %7s %7s\n", "label", "boxes", "AP", "precision", "recall",
+              "F1", "thresh");
   for (size_t label_idx = 0; label_idx < result.per_label.size(); ++label_idx) {
     const auto& label = result.per_label[label_idx];
     std::printf("%-24s %6d %6.3f %9.3f %7.3f %7.3f %7.3f\n", label.label.c_str(),
-                evaluation.boxes_per_label[label_idx], evaluation.average_precision_per_label[label_idx],
-                label.precision, label.recall, label.f1, label.threshold);
+                evaluation.boxes_per_label[label_idx],
+                evaluation.average_precision_per_label[label_idx], label.precision, label.recall,
+                label.f1, label.threshold);
   }
   std::printf("mAP@0.5 %.4f  average recall %.4f  (IoU 0.5, nothing tuned on this set)\n",
               evaluation.average_precision, evaluation.average_recall);
-  std::printf("F1 %.4f  precision %.4f  recall %.4f  (assumed thresholds, as AWS reports)  on %d images, %zu skipped\n",
-              result.f1, result.precision, result.recall, result.num_testing_images, num_skipped);
+  std::printf(
+      "F1 %.4f  precision %.4f  recall %.4f  (assumed thresholds, as AWS reports)  on %d images, "
+      "%zu skipped\n",
+      result.f1, result.precision, result.recall, result.num_testing_images, num_skipped);
 }
 
 int RunEvaluateDetector(const EvaluateFlags& flags) {
@@ -63,7 +67,8 @@ int RunEvaluateDetector(const EvaluateFlags& flags) {
   std::vector<engine::SkippedImage> skipped;
   auto evaluation = engine::EvaluateDetector(**predictor, test->set, &skipped);
   for (const auto& image : skipped) {
-    std::fprintf(stderr, "skipped %s: %s\n", image.source_ref.c_str(), image.reason.ToString().c_str());
+    std::fprintf(stderr, "skipped %s: %s\n", image.source_ref.c_str(),
+                 image.reason.ToString().c_str());
   }
   if (!evaluation.ok()) {
     std::fprintf(stderr, "error: %s\n", evaluation.status().ToString().c_str());
@@ -126,7 +131,8 @@ int RunEvaluate(const EvaluateFlags& flags) {
   if (kind.ok() && detector != (*kind == ManifestKind::kObjectDetection)) {
     std::fprintf(stderr, "error: %s is %s, but %s has %s labels\n", flags.model.c_str(),
                  detector ? "an object detector" : "an image classifier", flags.manifest.c_str(),
-                 detector ? "image-level classification (no groundtruth/object-detection)" : "object-detection");
+                 detector ? "image-level classification (no groundtruth/object-detection)"
+                          : "object-detection");
     return 1;
   }
   return detector ? RunEvaluateDetector(flags) : RunEvaluateClassifier(flags);
@@ -135,11 +141,15 @@ int RunEvaluate(const EvaluateFlags& flags) {
 }  // namespace
 
 void AddEvaluateCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("evaluate", "Evaluate a trained model (classifier or object detector) on a labelled manifest.");
+  auto* cmd = app.add_subcommand(
+      "evaluate",
+      "Evaluate a trained model (classifier or object detector) on a labelled manifest.");
   auto flags = std::make_shared<EvaluateFlags>();
   cmd->add_option("--model", flags->model, "Model folder written by `osprey train`")->required();
   cmd->add_option("--manifest", flags->manifest, "Test manifest (JSON Lines)")->required();
-  cmd->add_flag("--json", flags->json, "Print the EvaluationResultSummary JSON (detectors: with AveragePrecision = mAP@0.5 and AverageRecall)");
+  cmd->add_flag("--json", flags->json,
+                "Print the EvaluationResultSummary JSON (detectors: with AveragePrecision = "
+                "mAP@0.5 and AverageRecall)");
   cmd->add_option("--data-dir", flags->data_dir, "Data folder; s3://b/k is read from <data-dir>/buckets/b/k")
       ->envname("OSPREY_DATA_DIR")
       ->capture_default_str();

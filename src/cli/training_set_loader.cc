@@ -169,9 +169,9 @@ Result<ManifestKind> DetectManifestKind(const std::filesystem::path& manifest) {
   return ManifestKind::kClassification;
 }
 
-Result<LoadedDetectionManifest> LoadDetectionManifestFile(const std::filesystem::path& manifest,
-                                                          const std::filesystem::path& data_dir,
-                                                          const std::vector<std::string>& known_labels) {
+Result<LoadedDetectionManifest> LoadDetectionManifestFile(
+    const std::filesystem::path& manifest, const std::filesystem::path& data_dir,
+    const std::vector<std::string>& known_labels) {
   std::filesystem::path manifest_dir = manifest.parent_path();
   OSPREY_ASSIGN_OR_RETURN(engine::DetectionTrainingSet set,
                           engine::LoadDetectionManifest(manifest, manifest_dir, known_labels));
@@ -193,8 +193,8 @@ Result<LoadedDetectionManifest> LoadDetectionManifestFile(const std::filesystem:
       if (unknown.empty()) continue;
       std::string names;
       for (const std::string& name : unknown) names += (names.empty() ? "" : ", ") + name;
-      loaded.skipped_lines.push_back(image.source_ref + ": boxes of labels unknown to the model ignored (" +
-                                     names + ")");
+      loaded.skipped_lines.push_back(
+          image.source_ref + ": boxes of labels unknown to the model ignored (" + names + ")");
     }
     set.labels = known_labels;
   }

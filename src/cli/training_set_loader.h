@@ -60,8 +60,8 @@ struct LoadedDetectionManifest {
 // found. Returns kNotFound if the file cannot be read and kInvalidArgument, naming the line, for
 // a malformed line or a line without an object-detection attribute (the whole file is refused,
 // unlike classification, because the engine's reader works that way), or when no image is left.
-Result<LoadedDetectionManifest> LoadDetectionManifestFile(const std::filesystem::path& manifest,
-                                                          const std::filesystem::path& data_dir,
-                                                          const std::vector<std::string>& known_labels = {});
+Result<LoadedDetectionManifest> LoadDetectionManifestFile(
+    const std::filesystem::path& manifest, const std::filesystem::path& data_dir,
+    const std::vector<std::string>& known_labels = {});
 
 }  // namespace osprey::cli

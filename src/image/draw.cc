@@ -27,7 +27,8 @@ constexpr std::array<std::array<uint8_t, 3>, 10> kPalette = {{{230, 25, 75},
                                                               {250, 190, 190}}};
 
 cv::Scalar PaletteColour(int index) {
-  const auto& rgb = kPalette[static_cast<size_t>(std::abs(index % static_cast<int>(kPalette.size())))];
+  const auto& rgb =
+      kPalette[static_cast<size_t>(std::abs(index % static_cast<int>(kPalette.size())))];
   return cv::Scalar(rgb[0], rgb[1], rgb[2]);
 }
 
@@ -53,27 +54,33 @@ int ToPixel(float ratio, int size) {
 void DrawOne(cv::Mat& canvas, const DrawnBox& box, int thickness, double font_scale) {
   int width = canvas.cols, height = canvas.rows;
   cv::Point top_left(ToPixel(box.left, width), ToPixel(box.top, height));
-  cv::Point bottom_right(ToPixel(box.left + box.width, width), ToPixel(box.top + box.height, height));
+  cv::Point bottom_right(ToPixel(box.left + box.width, width),
+                         ToPixel(box.top + box.height, height));
   cv::Scalar colour = PaletteColour(box.colour_index);
   cv::rectangle(canvas, top_left, bottom_right, colour, thickness, cv::LINE_8);
   std::string caption = AsciiCaption(box.caption);
   if (caption.empty()) return;
   int baseline = 0;
   int font_thickness = std::max(1, thickness / 2);
-  cv::Size text = cv::getTextSize(caption, cv::FONT_HERSHEY_SIMPLEX, font_scale, font_thickness, &baseline);
+  cv::Size text =
+      cv::getTextSize(caption, cv::FONT_HERSHEY_SIMPLEX, font_scale, font_thickness, &baseline);
   int tab_height = text.height + baseline + 2 * thickness;
   // Above the box when there is room, otherwise just inside its top edge.
   int tab_top = top_left.y - tab_height >= 0 ? top_left.y - tab_height : top_left.y;
   int tab_left = std::min(top_left.x, std::max(0, width - text.width - 2 * thickness));
-  cv::rectangle(canvas, cv::Rect(tab_left, tab_top, text.width + 2 * thickness, tab_height), colour, cv::FILLED);
-  // Black text reads on every palette colour (all are mid to light).
+  cv::rectangle(canvas, cv::Rect(tab_left, tab_top, text.width + 2 * thickness, tab_height), colour,
+                cv::FILLED);
+  // Black text on light tabs, white on dark ones (Rec. 601 luma).
+  double luma = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2];
+  cv::Scalar ink = luma > 110 ? cv::Scalar(0, 0, 0) : cv::Scalar(255, 255, 255);
   cv::putText(canvas, caption, cv::Point(tab_left + thickness, tab_top + thickness + text.height),
-              cv::FONT_HERSHEY_SIMPLEX, font_scale, cv::Scalar(0, 0, 0), font_thickness, cv::LINE_AA);
+              cv::FONT_HERSHEY_SIMPLEX, font_scale, ink, font_thickness, cv::LINE_AA);
 }
 
 }  // namespace
 
-Result<std::vector<uint8_t>> DrawBoxes(std::string_view image_bytes, const std::vector<DrawnBox>& boxes) {
+Result<std::vector<uint8_t>> DrawBoxes(std::string_view image_bytes,
+                                       const std::vector<DrawnBox>& boxes) {
   DecodeLimits limits;
   limits.min_side = 1;  // drawing has no reason to refuse small images
   OSPREY_ASSIGN_OR_RETURN(Image img, Decode(image_bytes, limits));

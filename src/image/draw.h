@@ -27,6 +27,7 @@ struct DrawnBox {
 // on top), and returns the result as PNG bytes of the same width and height. Line width and text
 // size grow with the image. Returns kInvalidImage / kImageTooLarge as Decode() does, and
 // kInternal if encoding fails.
-Result<std::vector<uint8_t>> DrawBoxes(std::string_view image_bytes, const std::vector<DrawnBox>& boxes);
+Result<std::vector<uint8_t>> DrawBoxes(std::string_view image_bytes,
+                                       const std::vector<DrawnBox>& boxes);
 
 }  // namespace osprey::image

@@ -53,7 +53,8 @@ TEST(DrawBoxesTest, DrawsTheBoxEdgesAndLeavesTheRestAlone) {
 }
 
 TEST(DrawBoxesTest, DifferentLabelsGetDifferentColours) {
-  auto png = DrawBoxes(GreyPng(100, 100), {{0.1f, 0.1f, 0.3f, 0.3f, "", 0}, {0.6f, 0.6f, 0.3f, 0.3f, "", 1}});
+  auto png = DrawBoxes(GreyPng(100, 100),
+                       {{0.1f, 0.1f, 0.3f, 0.3f, "", 0}, {0.6f, 0.6f, 0.3f, 0.3f, "", 1}});
   ASSERT_TRUE(png.ok());
   auto out = Decode(AsString(*png));
   ASSERT_TRUE(out.ok());
@@ -83,9 +84,10 @@ TEST(DrawBoxesTest, WithoutBoxesTheImageIsUnchanged) {
 
 TEST(DrawBoxesTest, BoxesOutsideTheImageAndOddCaptionsAreClipped) {
   float nan = std::numeric_limits<float>::quiet_NaN();
-  auto png = DrawBoxes(GreyPng(32, 20), {{-0.5f, -0.5f, 2.0f, 2.0f, "a very long caption that does not fit", 3},
-                                         {0.9f, 0.95f, 0.5f, 0.5f, "caf\xc3\xa9 \xf0\x9f\x90\xa6", 4},
-                                         {nan, nan, nan, nan, "nan", 5}});
+  auto png = DrawBoxes(GreyPng(32, 20),
+                       {{-0.5f, -0.5f, 2.0f, 2.0f, "a very long caption that does not fit", 3},
+                        {0.9f, 0.95f, 0.5f, 0.5f, "caf\xc3\xa9 \xf0\x9f\x90\xa6", 4},
+                        {nan, nan, nan, nan, "nan", 5}});
   ASSERT_TRUE(png.ok()) << png.status().ToString();
   auto out = Decode(AsString(*png), DecodeLimits{/*min_side=*/1});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
