@@ -155,16 +155,19 @@ Result<ManifestKind> DetectManifestKind(const std::filesystem::path& manifest) {
   while (std::getline(in, text)) {
     nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!line.is_object()) continue;
+    bool labelled = false;
     for (const auto& [key, value] : line.items()) {
       if (key.ends_with(kMetadataSuffix)) continue;
       auto metadata = line.find(key + std::string(kMetadataSuffix));
       if (metadata == line.end() || !metadata->is_object()) continue;
       const auto type = metadata->find("type");
       if (type == metadata->end() || !type->is_string()) continue;
-      // Ground Truth's bounding-box job writes this type (rekognition-api.md §8.2).
-      return *type == "groundtruth/object-detection" ? ManifestKind::kObjectDetection
-                                                     : ManifestKind::kClassification;
+      // Ground Truth's bounding-box job writes this type (rekognition-api.md §8.2); a line that
+      // also has image-level labels is still a detection line.
+      if (*type == "groundtruth/object-detection") return ManifestKind::kObjectDetection;
+      labelled = true;
     }
+    if (labelled) return ManifestKind::kClassification;
   }
   return ManifestKind::kClassification;
 }

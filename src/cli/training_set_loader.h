@@ -42,9 +42,10 @@ Result<LoadedManifest> LoadClassificationManifest(const std::filesystem::path& m
 
 enum class ManifestKind { kClassification, kObjectDetection };
 
-// The task of `manifest`, decided by its first line that has a label attribute: an attribute
-// whose `-metadata` has type groundtruth/object-detection means object detection; anything else
-// (including a manifest with no such line) is classification, whose loader reports the details.
+// The task of `manifest`, decided by its first line that has a typed label attribute: object
+// detection if one of that line's attributes has `-metadata` type groundtruth/object-detection,
+// else classification. A manifest with no such line counts as classification, whose loader then
+// reports what is wrong.
 // Returns kNotFound if the file cannot be read.
 Result<ManifestKind> DetectManifestKind(const std::filesystem::path& manifest);
 
