@@ -1,6 +1,8 @@
-// `osprey train`: trains an image classifier from a manifest into a model folder.
+// `osprey train`: trains an image classifier or an object detector, as the manifest's task
+// says (DetectManifestKind), from a manifest into a model folder.
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -9,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/training_set_loader.h"
 #include "engine/classifier.h"
+#include "engine/detector.h"
 
 namespace osprey::cli {
 namespace {
@@ -61,6 +64,7 @@ struct TrainFlags {
   uint64_t seed = 1;
   double time_budget = 60;
   int threads = 2;
+  int input_size = 320;  // object detection only
 };
 
 void PrintSummary(const engine::TrainingReport& report, const std::string& out) {
@@ -81,7 +85,77 @@ void PrintSummary(const engine::TrainingReport& report, const std::string& out) 
   std::printf("written to:  %s\n", out.c_str());
 }
 
-int RunTrain(const TrainFlags& flags) {
+std::filesystem::path BackboneDir(const TrainFlags& flags) {
+  return flags.backbone_dir.empty() ? engine::DefaultBackboneDir()
+                                    : std::filesystem::path(flags.backbone_dir);
+}
+
+void PrintDetectorSummary(const engine::DetectorTrainingReport& report, const TrainFlags& flags) {
+  std::printf("model:       object detector (input %d px, backbone: nsfwjs MobileNetV2)\n",
+              flags.input_size);
+  std::printf("images:      %d training, %d validation, %zu skipped\n", report.num_training_images,
+              report.num_validation_images, report.skipped.size());
+  std::printf("epochs:      %d (final loss %.3f)\n", report.epochs, report.final_loss);
+  const engine::DetectionEvaluation& validation = report.validation;
+  std::printf(
+      "validation:  mAP@0.5 %.3f, average recall %.3f, F1 %.3f, precision %.3f, recall %.3f"
+      " (assumed thresholds)\n",
+      validation.average_precision, validation.average_recall, validation.result.f1,
+      validation.result.precision, validation.result.recall);
+  std::printf("time:        %.1f s total (decode %.1f s, features %.1f s, training %.1f s)%s\n",
+              report.total_seconds, report.decode_seconds, report.feature_seconds,
+              report.train_seconds,
+              report.time_guard_hit ? " [time guard hit: not reproducible]" : "");
+  std::printf("written to:  %s\n", flags.out.c_str());
+}
+
+int RunTrainDetector(const TrainFlags& flags) {
+  if (flags.model != "auto") {
+    std::fprintf(stderr, "note: --model %s applies to classification only; ignored\n",
+                 flags.model.c_str());
+  }
+  auto train = LoadDetectionManifestFile(flags.manifest, flags.data_dir);
+  if (!train.ok()) {
+    std::fprintf(stderr, "error: %s\n", train.status().ToString().c_str());
+    return 1;
+  }
+  std::unique_ptr<LoadedDetectionManifest> validation;
+  if (!flags.validation_manifest.empty()) {
+    auto loaded =
+        LoadDetectionManifestFile(flags.validation_manifest, flags.data_dir, train->set.labels);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "error: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    for (const auto& line : loaded->skipped_lines) {
+      std::fprintf(stderr, "skipped %s\n", line.c_str());
+    }
+    validation = std::make_unique<LoadedDetectionManifest>(std::move(loaded).value());
+  }
+  engine::DetectorOptions options;
+  options.output_dir = flags.out;
+  options.backbone_dir = BackboneDir(flags);
+  options.seed = flags.seed;
+  options.time_budget_seconds = flags.time_budget;
+  options.threads = flags.threads;
+  options.input_size = flags.input_size;
+  ProgressBar progress;
+  auto report = engine::TrainDetector(train->set, validation ? &validation->set : nullptr, options,
+                                      &progress);
+  progress.Finish();
+  if (!report.ok()) {
+    std::fprintf(stderr, "error: %s\n", report.status().ToString().c_str());
+    return 1;
+  }
+  for (const auto& skipped : report->skipped) {
+    std::fprintf(stderr, "skipped %s: %s\n", skipped.source_ref.c_str(),
+                 skipped.reason.ToString().c_str());
+  }
+  PrintDetectorSummary(*report, flags);
+  return 0;
+}
+
+int RunTrainClassifier(const TrainFlags& flags) {
   auto train = LoadClassificationManifest(flags.manifest, flags.data_dir);
   if (!train.ok()) {
     std::fprintf(stderr, "error: %s\n", train.status().ToString().c_str());
@@ -100,8 +174,7 @@ int RunTrain(const TrainFlags& flags) {
   }
   engine::TrainingOptions options;
   options.output_dir = flags.out;
-  options.backbone_dir = flags.backbone_dir.empty() ? engine::DefaultBackboneDir()
-                                                   : std::filesystem::path(flags.backbone_dir);
+  options.backbone_dir = BackboneDir(flags);
   options.seed = flags.seed;
   options.time_budget_seconds = flags.time_budget;
   options.threads = flags.threads;
@@ -123,14 +196,30 @@ int RunTrain(const TrainFlags& flags) {
   return 0;
 }
 
+int RunTrain(const TrainFlags& flags) {
+  auto kind = DetectManifestKind(flags.manifest);
+  if (!kind.ok()) {
+    std::fprintf(stderr, "error: %s\n", kind.status().ToString().c_str());
+    return 1;
+  }
+  return *kind == ManifestKind::kObjectDetection ? RunTrainDetector(flags)
+                                                 : RunTrainClassifier(flags);
+}
+
 }  // namespace
 
 void AddTrainCommand(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("train", "Train an image classifier from a Ground Truth manifest.");
+  auto* cmd =
+      app.add_subcommand("train",
+                         "Train a model from a Ground Truth manifest: an object detector when the "
+                         "manifest has bounding-box\n"
+                         "(groundtruth/object-detection) labels, else an image classifier.");
   auto flags = std::make_shared<TrainFlags>();
   cmd->add_option("--manifest", flags->manifest, "Training manifest (JSON Lines)")->required();
-  cmd->add_option("--validation-manifest", flags->validation_manifest,
-                  "Validation manifest; without it a stratified 20 % is held out");
+  cmd->add_option(
+      "--validation-manifest", flags->validation_manifest,
+      "Validation manifest; without it 20 % (classification, stratified) or 15 % (detection) "
+      "is held out");
   cmd->add_option("--out", flags->out, "Model folder to create")->required();
   cmd->add_option("--seed", flags->seed, "Random seed")->capture_default_str();
   cmd->add_option("--time-budget", flags->time_budget, "Training time budget in seconds")
@@ -147,8 +236,22 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->envname("OSPREY_TRAIN_THREADS")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  cmd->add_option("--model", flags->model, "Model family: auto, scratch, frozen-head, fine-tune")
+  cmd->add_option("--model", flags->model,
+                  "Classifier family: auto, scratch, frozen-head, fine-tune")
       ->check(CLI::IsMember({"auto", "scratch", "frozen-head", "fine-tune"}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--input-size", flags->input_size,
+         "Object detection: side of the square (letterboxed) network input, a multiple of 32")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            int value = 0;
+            auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            bool ok = error == std::errc() && end == text.data() + text.size() && value >= 64 &&
+                      value <= 1024 && value % 32 == 0;
+            return ok ? "" : "must be a multiple of 32 from 64 to 1024";
+          },
+          "64..1024, MULTIPLE OF 32"))
       ->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunTrain(*flags); });
 }

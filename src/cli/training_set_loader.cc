@@ -148,4 +148,64 @@ Result<LoadedManifest> LoadClassificationManifest(const std::filesystem::path& m
   return loaded;
 }
 
+Result<ManifestKind> DetectManifestKind(const std::filesystem::path& manifest) {
+  std::ifstream in(manifest);
+  if (!in) return Status::NotFound("cannot read manifest " + manifest.string());
+  std::string text;
+  while (std::getline(in, text)) {
+    nlohmann::json line = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!line.is_object()) continue;
+    bool labelled = false;
+    for (const auto& [key, value] : line.items()) {
+      if (key.ends_with(kMetadataSuffix)) continue;
+      auto metadata = line.find(key + std::string(kMetadataSuffix));
+      if (metadata == line.end() || !metadata->is_object()) continue;
+      const auto type = metadata->find("type");
+      if (type == metadata->end() || !type->is_string()) continue;
+      // Ground Truth's bounding-box job writes this type (rekognition-api.md §8.2); a line that
+      // also has image-level labels is still a detection line.
+      if (*type == "groundtruth/object-detection") return ManifestKind::kObjectDetection;
+      labelled = true;
+    }
+    if (labelled) return ManifestKind::kClassification;
+  }
+  return ManifestKind::kClassification;
+}
+
+Result<LoadedDetectionManifest> LoadDetectionManifestFile(
+    const std::filesystem::path& manifest, const std::filesystem::path& data_dir,
+    const std::vector<std::string>& known_labels) {
+  std::filesystem::path manifest_dir = manifest.parent_path();
+  OSPREY_ASSIGN_OR_RETURN(engine::DetectionTrainingSet set,
+                          engine::LoadDetectionManifest(manifest, manifest_dir, known_labels));
+  LoadedDetectionManifest loaded;
+  // The engine's reader strips s3:// prefixes and looks under the manifest's folder; the CLI
+  // reads s3:// objects from the local object store instead, as for classification.
+  for (engine::DetectionImage& image : set.images) {
+    image.path = ResolveSourceRef(image.source_ref, manifest_dir, data_dir);
+  }
+  if (!known_labels.empty() && set.labels.size() > known_labels.size()) {
+    int known = static_cast<int>(known_labels.size());
+    for (engine::DetectionImage& image : set.images) {
+      std::set<std::string> unknown;
+      std::erase_if(image.boxes, [&](const engine::AnnotatedBox& box) {
+        if (box.label < known) return false;
+        unknown.insert(set.labels[static_cast<size_t>(box.label)]);
+        return true;
+      });
+      if (unknown.empty()) continue;
+      std::string names;
+      for (const std::string& name : unknown) names += (names.empty() ? "" : ", ") + name;
+      loaded.skipped_lines.push_back(
+          image.source_ref + ": boxes of labels unknown to the model ignored (" + names + ")");
+    }
+    set.labels = known_labels;
+  }
+  if (set.images.empty()) {
+    return Status::InvalidArgument("manifest " + manifest.string() + " has no image");
+  }
+  loaded.set = std::move(set);
+  return loaded;
+}
+
 }  // namespace osprey::cli

@@ -1,7 +1,8 @@
-// Reads an image-level classification manifest (Ground Truth JSON Lines, rekognition-api.md
-// §8.1) into an engine::TrainingSet for `osprey train` / `osprey evaluate`.
-// A stop-gap adapter until dataset/manifest.h lands: it extracts only source-ref and labels.
-// Stateless and thread-safe.
+// Reads Ground Truth manifests (JSON Lines, rekognition-api.md §8) for `osprey train` /
+// `osprey evaluate`: image-level classification into an engine::TrainingSet, object detection
+// into an engine::DetectionTrainingSet, and tells the two apart. A stop-gap adapter: the
+// service validates manifests with dataset/, which accepts only s3:// source-refs, while the
+// CLI also reads local paths. Stateless and thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "common/result.h"
 #include "engine/classifier.h"
+#include "engine/detector.h"
 
 namespace osprey::cli {
 
@@ -37,5 +39,30 @@ struct LoadedManifest {
 Result<LoadedManifest> LoadClassificationManifest(const std::filesystem::path& manifest,
                                                   const std::filesystem::path& data_dir,
                                                   const std::vector<std::string>& known_labels = {});
+
+enum class ManifestKind { kClassification, kObjectDetection };
+
+// The task of `manifest`, decided by its first line that has a typed label attribute: object
+// detection if one of that line's attributes has `-metadata` type groundtruth/object-detection,
+// else classification. A manifest with no such line counts as classification, whose loader then
+// reports what is wrong.
+// Returns kNotFound if the file cannot be read.
+Result<ManifestKind> DetectManifestKind(const std::filesystem::path& manifest);
+
+struct LoadedDetectionManifest {
+  engine::DetectionTrainingSet set;
+  // Boxes that were not used (labels unknown to the model), one message per image.
+  std::vector<std::string> skipped_lines;
+};
+
+// Parses an object-detection manifest with engine::LoadDetectionManifest and resolves every
+// source-ref with ResolveSourceRef. If `known_labels` is non-empty, they are the label list and
+// boxes with other labels are dropped (and listed); otherwise the labels are the sorted set
+// found. Returns kNotFound if the file cannot be read and kInvalidArgument, naming the line, for
+// a malformed line or a line without an object-detection attribute (the whole file is refused,
+// unlike classification, because the engine's reader works that way), or when no image is left.
+Result<LoadedDetectionManifest> LoadDetectionManifestFile(
+    const std::filesystem::path& manifest, const std::filesystem::path& data_dir,
+    const std::vector<std::string>& known_labels = {});
 
 }  // namespace osprey::cli
