@@ -62,7 +62,7 @@ Result<DetectCustomLabelsResponse> ModelService::DetectCustomLabels(
     return Status(StatusCode::kImageTooLarge, "The image is larger than 4 MB.");
   }
   OSPREY_RETURN_IF_ERROR(CheckImage(bytes));
-  OSPREY_ASSIGN_OR_RETURN(ModelHost::Scored scored, host_.Score(version.arn, bytes));
+  OSPREY_ASSIGN_OR_RETURN(ModelHost::Scored scored, host_.Score(version.arn, bytes, request.min_confidence));
 
   DetectCustomLabelsResponse response;
   for (auto& label : scored.labels) {

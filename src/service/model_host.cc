@@ -32,11 +32,13 @@ Result<ModelHost::Scored> ScoreImage(engine::Predictor& predictor, std::string_v
   return out;
 }
 
-// Every object the detector finds (after NMS, at any confidence) with its box.
+// The objects the detector finds (after NMS) at or above `min_confidence`, with their boxes.
 Result<ModelHost::Scored> ScoreImage(engine::DetectionPredictor& predictor,
-                                     std::string_view bytes) {
+                                     std::string_view bytes, std::optional<double> min_confidence) {
   engine::DetectOptions options;
-  options.min_confidence = 0.0f;  // the caller applies MinConfidence or the thresholds
+  // A hair below the caller's floor: the caller filters again in double precision.
+  options.min_confidence =
+      min_confidence ? std::max(0.0f, static_cast<float>(*min_confidence / 100.0) - 1e-6f) : -1.0f;
   OSPREY_ASSIGN_OR_RETURN(std::vector<engine::DetectedObject> objects,
                           predictor.Detect(bytes, options));
   ModelHost::Scored out;
@@ -93,7 +95,8 @@ std::shared_ptr<ModelHost::Model> ModelHost::Find(const std::string& version_arn
 }
 
 Result<ModelHost::Scored> ModelHost::Score(const std::string& version_arn,
-                                           std::string_view image_bytes) {
+                                           std::string_view image_bytes,
+                                           std::optional<double> min_confidence) {
   std::shared_ptr<Model> model = Find(version_arn);
   if (model == nullptr) return Status::NotReady("The model is not running.");
   size_t slot = 0;
@@ -111,7 +114,7 @@ Result<ModelHost::Scored> ModelHost::Score(const std::string& version_arn,
   engine::SetEngineThreads(1);
   Result<Scored> scored = model->detectors.empty()
                               ? ScoreImage(*model->classifiers[slot], image_bytes)
-                              : ScoreImage(*model->detectors[slot], image_bytes);
+                              : ScoreImage(*model->detectors[slot], image_bytes, min_confidence);
   {
     std::lock_guard lock(model->mu);
     model->busy[slot] = false;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,8 +39,11 @@ class ModelHost {
     std::vector<CustomLabel> labels;
     std::map<std::string, double> thresholds;
   };
+  // `min_confidence` (0..100; nullopt = each label's assumed threshold) lets a detector drop
+  // weak objects early; the caller still applies it. Classifiers score every label regardless.
   // Returns kNotReady if the model is not loaded, kInvalidImage / kImageTooLarge from decoding.
-  Result<Scored> Score(const std::string& version_arn, std::string_view image_bytes);
+  Result<Scored> Score(const std::string& version_arn, std::string_view image_bytes,
+                       std::optional<double> min_confidence = std::nullopt);
 
  private:
   struct Model;
