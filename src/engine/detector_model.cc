@@ -19,8 +19,10 @@ PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
   for (int block_idx = 0; block_idx <= 5; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
   features.c3 = x;
   for (int block_idx = 6; block_idx <= 12; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
-  features.c4 = x;
-  for (int block_idx = 13; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
+  // Block 13's expansion: the last stride-16 layer and the richest one (part 1's best probe).
+  features.c4 = backbone->blocks[13]->Expand(x);
+  x = backbone->blocks[13]->FromExpanded(features.c4, x);
+  for (int block_idx = 14; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
     x = backbone->blocks[block_idx]->forward(x);
   }
   features.c5 = backbone->last->forward(x);
@@ -131,7 +133,7 @@ Result<image::Image> DecodeLetterboxed(std::string_view bytes, int size, int* wi
 
 namespace {
 constexpr char kDetectorFormat[] = "osprey-object-detector";
-constexpr int kDetectorVersion = 1;
+constexpr int kDetectorVersion = 2;  // 2: c4 is block 13's expansion (576 channels)
 }  // namespace
 
 Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesystem::path& dir) {
@@ -169,8 +171,14 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
   DetectorArtifact artifact;
   try {
     nlohmann::json model = nlohmann::json::parse(in);
-    if (model.value("format", "") != kDetectorFormat || model.value("version", 0) != kDetectorVersion) {
+    if (model.value("format", "") != kDetectorFormat) {
       return Status::InvalidArgument("not a detector model in " + dir.string());
+    }
+    if (model.value("version", 0) != kDetectorVersion) {
+      return Status::InvalidArgument(
+          "the detector in " + dir.string() + " has format version " +
+          std::to_string(model.value("version", 0)) + "; this Osprey reads version " +
+          std::to_string(kDetectorVersion) + ". Train the model again.");
     }
     artifact.labels = model.at("labels").get<std::vector<std::string>>();
     artifact.thresholds = model.at("thresholds").get<std::vector<float>>();

@@ -16,14 +16,14 @@
 namespace osprey::engine {
 
 // Frozen-backbone features of a batch of letterboxed images (ImagesToTensor form):
-// c3 = block 5 output (32 ch, stride 8), c4 = block 12 output (96 ch, stride 16),
+// c3 = block 5 output (32 ch, stride 8), c4 = block 13's expansion (576 ch, stride 16),
 // c5 = out_relu, the last 1x1 conv (1280 ch, stride 32): the features part 1's classifier
 // pools, kept spatial here because pooling loses where the objects are.
 struct PyramidFeatures {
   torch::Tensor c3, c4, c5;
 };
 PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images);
-constexpr int kC3Channels = 32, kC4Channels = 96, kC5Channels = 1280;
+constexpr int kC3Channels = 32, kC4Channels = 576, kC5Channels = 1280;
 constexpr int kDetectorStride = 8;
 
 // The trainable head: 1x1 laterals; strides 32 and 16 fused at 2 x width channels through two
