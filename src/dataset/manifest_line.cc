@@ -180,6 +180,8 @@ bool CheckDetection(const json& value, const json& metadata, const ManifestLimit
     errors.Add(kErrAttributeFormat);
     return false;
   }
+  parsed.declared_sizes.push_back(
+      {static_cast<int>(image->width), static_cast<int>(image->height)});
   auto objects = metadata.find("objects");
   auto class_map = metadata.find("class-map");
   if (objects == metadata.end() || !objects->is_array() || class_map == metadata.end() ||
