@@ -1,6 +1,6 @@
 #!/bin/bash
 # Fuzzes the manifest line parser with libFuzzer + ASan/UBSan for N seconds (default 60):
-#   scripts/fuzz.sh [seconds]
+#   scripts/fuzz.sh [seconds [libFuzzer flags...]]   e.g. scripts/fuzz.sh 300 -use_value_profile=1
 # Configures build-fuzz/ with clang (OSPREY_FUZZ=ON builds only fuzz/), builds the fuzzer and
 # runs it over build-fuzz/corpus, which starts as a copy of src/dataset/testdata/fuzz_corpus and
 # keeps what earlier runs found. Exits non-zero on any crash, leak, sanitizer report, timeout
@@ -8,6 +8,7 @@
 # Replay one with: build-fuzz/manifest_line_fuzzer build-fuzz/artifacts/crash-...
 set -euo pipefail
 seconds="${1:-60}"
+shift $(( $# > 0 ? 1 : 0 ))
 cd "$(dirname "$0")/.."
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DOSPREY_FUZZ=ON \
@@ -20,4 +21,4 @@ cp -n src/dataset/testdata/fuzz_corpus/* build-fuzz/corpus/
 # limit is covered by manifest_line_test. -timeout: one line must parse well under a second.
 exec build-fuzz/manifest_line_fuzzer -max_total_time="$seconds" -max_len=8192 -timeout=10 \
   -rss_limit_mb=2048 -dict=fuzz/manifest_line.dict -print_final_stats=1 \
-  -artifact_prefix=build-fuzz/artifacts/ build-fuzz/corpus
+  -artifact_prefix=build-fuzz/artifacts/ "$@" build-fuzz/corpus
