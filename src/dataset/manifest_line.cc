@@ -105,8 +105,9 @@ struct ImageSize {
   double height = 0;
 };
 
-// A well-formed image_size: one {width, height, depth} of integers, the sides in 1..INT_MAX
-// (larger is no image, and would not fit the entry's int sides; found by manifest_line_fuzzer).
+// A well-formed image_size: one {width, height, depth} of integers, the sides in 1..INT_MAX.
+// Larger is no image, and converting it to the entry's int sides was undefined behaviour
+// (UBSan in manifest_line_fuzzer: fuzz_corpus/image_size_over_int_max.jsonl).
 std::optional<ImageSize> ReadImageSize(const json& value) {
   auto sizes = value.find("image_size");
   if (sizes == value.end() || !sizes->is_array() || sizes->size() != 1) return std::nullopt;
