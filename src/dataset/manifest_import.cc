@@ -33,6 +33,22 @@ RefHash HashRef(std::string_view ref) {
   return RefHash{fnv, std::hash<std::string_view>{}(ref)};
 }
 
+// A detection line's `image_size` must be the real image's size: its boxes are in that frame
+// and are checked against it (manifest_line.cc), so a wrong size would let a box hang off the
+// real image or shrink below AWS's 1 px rule unseen. AWS's catalogue (rekognition-api.md §9.3)
+// has no code for this mismatch; its one code for a bad size of an image with boxes is
+// ERROR_INVALID_IMAGE_DIMENSION ("The image dimension(s) do not conform to allowed
+// dimensions."), line-level, and that is the code used. ERROR_INVALID_BOUNDING_BOX is
+// annotation-level ("off frame values") and would blame boxes that fit the declared frame.
+// The boxes keep their own verdicts: the line is flagged, not re-judged against the header.
+bool DeclaredSizeMismatch(const ParsedLine& parsed, const ImageCheck& image) {
+  if (image.error) return false;  // already ERROR_INVALID_IMAGE(_DIMENSION)
+  for (const DeclaredImageSize& declared : parsed.declared_sizes) {
+    if (declared.width != image.width || declared.height != image.height) return true;
+  }
+  return false;
+}
+
 class Importer {
  public:
   Importer(const storage::ObjectStore& images, const ImportOptions& options,
@@ -81,6 +97,9 @@ class Importer {
         continue;
       }
       if (pending.image.error) AddLineError(parsed, *pending.image.error);
+      if (DeclaredSizeMismatch(parsed, pending.image)) {
+        AddLineError(parsed, kErrInvalidImageDimension);
+      }
       if (parsed.entry.image_width == 0) {
         parsed.entry.image_width = pending.image.width;
         parsed.entry.image_height = pending.image.height;

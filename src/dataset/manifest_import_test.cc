@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -37,17 +38,29 @@ std::string ClassLine(const std::string& ref, const std::string& label) {
   return line.dump();
 }
 
-std::string BoxLine(const std::string& ref) {
+// A detection line declaring `width` x `height`, with one box per {left, top, width, height}.
+std::string SizedBoxLine(const std::string& ref, int width, int height,
+                         const std::vector<std::array<int, 4>>& boxes) {
+  json annotations = json::array();
+  json objects = json::array();
+  for (const auto& box : boxes) {
+    annotations.push_back({{"class_id", 0}, {"left", box[0]}, {"top", box[1]},
+                           {"width", box[2]}, {"height", box[3]}});
+    objects.push_back({{"confidence", 1}});
+  }
   json line = {{"source-ref", ref},
-               {"bb", {{"image_size", {{{"width", 320}, {"height", 240}, {"depth", 3}}}},
-                       {"annotations", {{{"class_id", 0}, {"left", 5}, {"top", 5},
-                                         {"width", 50}, {"height", 40}}}}}},
-               {"bb-metadata", {{"objects", {{{"confidence", 1}}}},
+               {"bb", {{"image_size", {{{"width", width}, {"height", height}, {"depth", 3}}}},
+                       {"annotations", annotations}}},
+               {"bb-metadata", {{"objects", objects},
                                 {"class-map", {{"0", "bird"}}},
                                 {"type", "groundtruth/object-detection"},
                                 {"human-annotated", "yes"},
                                 {"creation-date", "2024-01-01T00:00:00"}}}};
   return line.dump();
+}
+
+std::string BoxLine(const std::string& ref) {
+  return SizedBoxLine(ref, 320, 240, {{5, 5, 50, 40}});
 }
 
 class ManifestImportTest : public ::testing::Test {
@@ -235,6 +248,47 @@ TEST_F(ManifestImportTest, ImageChecksUseTheHeaderOnly) {
   tiny.limits.max_invalid_fraction = 1.0;
   Import(ClassLine(Ref(0), "a"), tiny);
   EXPECT_TRUE(entries_[0].has_errors);
+}
+
+// A detection line's image_size is compared with the image header (the test images are
+// 320x240): a mismatch flags the line with ERROR_INVALID_IMAGE_DIMENSION, and its boxes are
+// still judged against the declared size, as the parser did.
+TEST_F(ManifestImportTest, DeclaredImageSizeMustMatchTheHeader) {
+  ImportOptions options;
+  options.limits.max_invalid_fraction = 1.0;
+  std::string text = SizedBoxLine(Ref(0), 320, 240, {{5, 5, 50, 40}}) + "\n" +
+                     // Box 1 fits the declared 640x480 but not the real image; box 2 does not
+                     // fit the declared frame.
+                     SizedBoxLine(Ref(1), 640, 480, {{400, 300, 100, 100}, {600, 5, 100, 40}}) +
+                     "\n" + SizedBoxLine(Ref(2), 320, 241, {{5, 5, 50, 40}}) + "\n" +
+                     // A missing image is ERROR_INVALID_IMAGE only: there is no header to compare.
+                     SizedBoxLine("s3://imgs/missing.png", 640, 480, {{5, 5, 50, 40}}) + "\n";
+  ImportResult r = Import(text, options);
+  EXPECT_FALSE(r.failure);
+  ASSERT_EQ(entries_.size(), 4u);
+  EXPECT_EQ(r.error_entries, 3);
+
+  EXPECT_FALSE(entries_[0].has_errors) << entries_[0].line;
+  EXPECT_EQ(entries_[0].boxes.size(), 1u);
+
+  json mismatched = json::parse(entries_[1].line);
+  ASSERT_TRUE(mismatched.contains("cl-errors")) << entries_[1].line;
+  ASSERT_EQ(mismatched["cl-errors"].size(), 1u);
+  EXPECT_EQ(mismatched["cl-errors"][0]["code"], "ERROR_INVALID_IMAGE_DIMENSION");
+  EXPECT_EQ(mismatched["cl-errors"][0]["message"],
+            "The image dimension(s) do not conform to allowed dimensions.");
+  EXPECT_TRUE(entries_[1].has_errors);
+  ASSERT_EQ(entries_[1].boxes.size(), 1u);  // box 1, valid in the declared frame
+  EXPECT_EQ(entries_[1].boxes[0].left, 400);
+  EXPECT_EQ(mismatched["bb-metadata"]["cl-errors"][0]["code"], "ERROR_INVALID_BOUNDING_BOX");
+  EXPECT_EQ(entries_[1].image_width, 640);  // the frame the boxes are in
+  EXPECT_EQ(entries_[1].image_height, 480);
+
+  EXPECT_NE(entries_[2].line.find("ERROR_INVALID_IMAGE_DIMENSION"), std::string::npos);
+  EXPECT_EQ(entries_[2].boxes.size(), 1u);
+
+  EXPECT_NE(entries_[3].line.find("\"ERROR_INVALID_IMAGE\""), std::string::npos);
+  EXPECT_EQ(entries_[3].line.find("ERROR_INVALID_IMAGE_DIMENSION"), std::string::npos);
 }
 
 // The real limits, not shrunk ones: 250,001 lines and a 1 GB + 1 byte manifest.

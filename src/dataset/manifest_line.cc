@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -104,6 +105,9 @@ struct ImageSize {
   double height = 0;
 };
 
+// A well-formed image_size: one {width, height, depth} of integers, the sides in 1..INT_MAX.
+// Larger is no image, and converting it to the entry's int sides was undefined behaviour
+// (UBSan in manifest_line_fuzzer: fuzz_corpus/image_size_over_int_max.jsonl).
 std::optional<ImageSize> ReadImageSize(const json& value) {
   auto sizes = value.find("image_size");
   if (sizes == value.end() || !sizes->is_array() || sizes->size() != 1) return std::nullopt;
@@ -113,7 +117,8 @@ std::optional<ImageSize> ReadImageSize(const json& value) {
   auto h = size.find("height");
   auto d = size.find("depth");
   if (w == size.end() || h == size.end() || d == size.end() || !w->is_number_integer() ||
-      !h->is_number_integer() || !d->is_number_integer() || *w <= 0 || *h <= 0) {
+      !h->is_number_integer() || !d->is_number_integer() || *w <= 0 || *h <= 0 ||
+      *w > std::numeric_limits<int>::max() || *h > std::numeric_limits<int>::max()) {
     return std::nullopt;
   }
   return ImageSize{w->get<double>(), h->get<double>()};
@@ -148,7 +153,8 @@ std::optional<ManifestBox> CheckAnnotation(const json& annotation, const json* o
     errors.Add(kErrAttributeFormat);
     return std::nullopt;
   }
-  auto name = class_map.find(std::to_string(class_id->get<int64_t>()));
+  // The integer's own digits: get<int64_t>() would turn 18446744073709551615 into "-1".
+  auto name = class_map.find(class_id->dump());
   if (name == class_map.end()) {
     errors.Add(kErrMissingClassMapId);
     return std::nullopt;
@@ -180,6 +186,8 @@ bool CheckDetection(const json& value, const json& metadata, const ManifestLimit
     errors.Add(kErrAttributeFormat);
     return false;
   }
+  parsed.declared_sizes.push_back(
+      {static_cast<int>(image->width), static_cast<int>(image->height)});
   auto objects = metadata.find("objects");
   auto class_map = metadata.find("class-map");
   if (objects == metadata.end() || !objects->is_array() || class_map == metadata.end() ||

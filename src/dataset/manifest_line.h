@@ -15,6 +15,12 @@
 
 namespace osprey::dataset {
 
+// The `image_size` a detection attribute declares, in pixels.
+struct DeclaredImageSize {
+  int width = 0;
+  int height = 0;
+};
+
 struct ParsedLine {
   // Set when the line is a terminal content error in a dataset (invalid JSON, no or bad
   // source-ref, too long): it is dropped and counted as invalid. Nothing else is meaningful then.
@@ -24,6 +30,9 @@ struct ParsedLine {
   std::vector<LineError> line_errors;      // image-level errors (top-level cl-errors)
   bool attribute_errors = false;           // errors attached inside a *-metadata object
   bool has_detection = false;              // at least one valid bounding-box attribute
+  // The image_size of every detection attribute that declares a well-formed one, for the
+  // comparison with the real image header in ImportManifest (boxes are checked against these).
+  std::vector<DeclaredImageSize> declared_sizes;
 };
 
 // Parses `line` (no trailing newline; a trailing '\r' is ignored). Never throws.

@@ -214,6 +214,18 @@ TEST(ManifestLineTest, BoundingBoxErrors) {
   json bad_size = Detection({Box(0, 1, 1, 10, 10)}, one, cm);
   bad_size["bounding-box"]["image_size"].push_back(bad_size["bounding-box"]["image_size"][0]);
   EXPECT_TRUE(Codes(Parse(bad_size)).count(std::string(kErrAttributeFormat)));
+  // Sides beyond INT_MAX are no image size (they used to overflow an int conversion).
+  json huge = Detection({Box(0, 1, 1, 10, 10)}, one, cm);
+  huge["bounding-box"]["image_size"][0]["width"] = 2147483648u;
+  EXPECT_TRUE(Codes(Parse(huge)).count(std::string(kErrAttributeFormat)));
+  huge["bounding-box"]["image_size"][0]["width"] = 2147483647;  // well-formed (box too small)
+  EXPECT_FALSE(Codes(Parse(huge)).count(std::string(kErrAttributeFormat)));
+  // A class_id past INT64_MAX names its own class-map key, not a wrapped negative one.
+  json wrapped = Detection({Box(0, 1, 1, 10, 10)}, one, {{"-1", "a"}});
+  wrapped["bounding-box"]["annotations"][0]["class_id"] = 18446744073709551615u;
+  EXPECT_TRUE(Codes(Parse(wrapped)).count(std::string(kErrMissingClassMapId)));
+  wrapped["bounding-box-metadata"]["class-map"] = {{"18446744073709551615", "a"}};
+  EXPECT_TRUE(Codes(Parse(wrapped)).empty());
   json no_map = Detection({Box(0, 1, 1, 10, 10)}, one, cm);
   no_map["bounding-box-metadata"].erase("class-map");
   EXPECT_TRUE(Codes(Parse(no_map)).count(std::string(kErrMetadataFormat)));

@@ -74,8 +74,9 @@ class MetadataStore {
   virtual Status SetDatasetStatus(int64_t dataset_id, const std::string& status,
                                   const std::string& message, const std::string& code,
                                   int64_t now_ms) = 0;
-  // Deletes the dataset, its entries and its tags. kNotFound if absent, kInUse while an
-  // operation on it is *_IN_PROGRESS.
+  // Deletes the dataset, its entries and its tags, in one transaction. kNotFound if absent,
+  // kInUse while it is CREATE_/UPDATE_IN_PROGRESS. A DELETE_IN_PROGRESS dataset (the state
+  // DeleteDataset puts it in until this runs) is deleted.
   virtual Status DeleteDataset(int64_t dataset_id) = 0;
   virtual Result<DatasetStatsRecord> GetDatasetStats(int64_t dataset_id) const = 0;
 
@@ -107,7 +108,8 @@ class MetadataStore {
   virtual Status MoveEntries(int64_t from_dataset_id, int64_t to_dataset_id,
                              const std::vector<int64_t>& entry_ids) = 0;
   // Recovery after a crash: every dataset left CREATE_/UPDATE_IN_PROGRESS goes to the matching
-  // *_FAILED state with `message` and SERVICE_ERROR; DELETE_IN_PROGRESS ones are deleted.
+  // *_FAILED state with `message` and SERVICE_ERROR; DELETE_IN_PROGRESS ones are deleted (with
+  // their entries and tags), which finishes the interrupted DeleteDataset.
   // Returns the datasets it failed.
   virtual Result<std::vector<DatasetRecord>> FailInProgressDatasets(const std::string& message,
                                                                     int64_t now_ms) = 0;

@@ -29,6 +29,17 @@ bool InProgress(const std::string& status) {
   return status.size() > 12 && status.compare(status.size() - 12, 12, "_IN_PROGRESS") == 0;
 }
 
+// Removes the dataset row (entries and labels cascade) and its tags.
+// REQUIRES: the store's lock and an open transaction.
+Status RemoveDatasetLocked(sqlite3* db, const DatasetRecord& dataset) {
+  Statement remove(db, "DELETE FROM datasets WHERE id = ?");
+  remove.Bind(1, dataset.id);
+  OSPREY_RETURN_IF_ERROR(remove.Run());
+  Statement tags(db, "DELETE FROM tags WHERE resource_arn = ?");
+  tags.Bind(1, dataset.arn);
+  return tags.Run();
+}
+
 // Staged labels travel in one column as "<bytes>:<name><0|1>" repeated: label names are
 // arbitrary JSON strings, so no separator character is safe.
 std::string EncodeLabels(const std::vector<EntryLabel>& labels) {
@@ -178,15 +189,11 @@ Status SqliteMetadataStore::DeleteDataset(int64_t dataset_id) {
   Transaction txn(*db_);
   OSPREY_RETURN_IF_ERROR(txn.status());
   OSPREY_ASSIGN_OR_RETURN(DatasetRecord current, GetDatasetByIdLocked(dataset_id));
-  if (InProgress(current.status)) {
+  // DELETE_IN_PROGRESS is DeleteDataset's own state: this call is how it ends.
+  if (InProgress(current.status) && current.status != "DELETE_IN_PROGRESS") {
     return Status::InUse("The dataset cannot be deleted while it is " + current.status + ".");
   }
-  Statement remove(db_->handle(), "DELETE FROM datasets WHERE id = ?");
-  remove.Bind(1, dataset_id);
-  OSPREY_RETURN_IF_ERROR(remove.Run());
-  Statement tags(db_->handle(), "DELETE FROM tags WHERE resource_arn = ?");
-  tags.Bind(1, current.arn);
-  OSPREY_RETURN_IF_ERROR(tags.Run());
+  OSPREY_RETURN_IF_ERROR(RemoveDatasetLocked(db_->handle(), current));
   return txn.Commit();
 }
 
@@ -423,9 +430,8 @@ Result<std::vector<DatasetRecord>> SqliteMetadataStore::FailInProgressDatasets(
   std::vector<DatasetRecord> failed;
   for (const auto& dataset : stuck) {
     if (dataset.status == "DELETE_IN_PROGRESS") {
-      Statement remove(db_->handle(), "DELETE FROM datasets WHERE id = ?");
-      remove.Bind(1, dataset.id);
-      OSPREY_RETURN_IF_ERROR(remove.Run());
+      // The deletion was accepted before the stop: finish it (tags included).
+      OSPREY_RETURN_IF_ERROR(RemoveDatasetLocked(db_->handle(), dataset));
       continue;
     }
     std::string status = dataset.status.substr(0, dataset.status.size() - 12) + "_FAILED";

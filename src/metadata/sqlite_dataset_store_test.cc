@@ -169,5 +169,34 @@ TEST_F(SqliteDatasetStoreTest, BusyDatasetsRefuseAndRecoveryFailsThem) {
   EXPECT_TRUE(store_->CheckIntegrity().ok());
 }
 
+TEST_F(SqliteDatasetStoreTest, DeleteInProgressEndsInDeletionNowOrAtRecovery) {
+  DatasetRecord train = Dataset("TRAIN");
+  ASSERT_TRUE(store_->SetTags(train.arn, {{"k", "v"}}, 50).ok());
+  ASSERT_TRUE(store_->StageEntries("j", {Entry(0, "s3://b/1", {{"cat", false}})}).ok());
+  ASSERT_TRUE(store_->CommitStagedEntries("j", train.id, "b").ok());
+  ASSERT_TRUE(store_->BeginDatasetOperation(train.id, "DELETE_IN_PROGRESS", 5).ok());
+  EXPECT_EQ(store_->GetDatasetByArn(train.arn)->status, "DELETE_IN_PROGRESS");
+  EXPECT_EQ(store_->BeginDatasetOperation(train.id, "UPDATE_IN_PROGRESS", 6).code(),
+            StatusCode::kInUse);
+  ASSERT_TRUE(store_->DeleteDataset(train.id).ok());
+  EXPECT_EQ(store_->GetDatasetByArn(train.arn).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetTags(train.arn)->empty());
+
+  // Stopped before the deletion ran: start-up recovery finishes it, tags and entries included.
+  DatasetRecord test = Dataset("TEST");
+  ASSERT_TRUE(store_->SetTags(test.arn, {{"k", "v"}}, 50).ok());
+  ASSERT_TRUE(store_->StageEntries("j2", {Entry(0, "s3://b/2", {{"dog", false}})}).ok());
+  ASSERT_TRUE(store_->CommitStagedEntries("j2", test.id, "b").ok());
+  ASSERT_TRUE(store_->BeginDatasetOperation(test.id, "DELETE_IN_PROGRESS", 7).ok());
+  Reopen();
+  auto failed = store_->FailInProgressDatasets("interrupted", 8);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_TRUE(failed->empty());  // deleted, not failed
+  EXPECT_EQ(store_->GetDatasetByArn(test.arn).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->GetTags(test.arn)->empty());
+  EXPECT_TRUE(store_->DeleteProject(project_id_).ok());
+  EXPECT_TRUE(store_->CheckIntegrity().ok());
+}
+
 }  // namespace
 }  // namespace osprey::metadata

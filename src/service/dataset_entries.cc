@@ -11,11 +11,12 @@ bool InProgress(const std::string& status) {
   return status.find("_IN_PROGRESS") != std::string::npos;
 }
 
-// §3.7/3.8: still being created -> ResourceNotReady; being updated -> ResourceInUse.
+// §3.7/3.8: still being created -> ResourceNotReady; being updated or deleted -> ResourceInUse.
 Status CheckReadable(const metadata::DatasetRecord& dataset) {
   if (dataset.status == "CREATE_IN_PROGRESS") {
     return Status::NotReady("The dataset is still being created.");
   }
+  if (dataset.status == "DELETE_IN_PROGRESS") return Status::InUse("The dataset is being deleted.");
   if (InProgress(dataset.status)) return Status::InUse("The dataset is being updated.");
   return Status::Ok();
 }

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -257,6 +260,116 @@ TEST_F(DatasetServiceTest, BackgroundJobsAndRecoveryAfterACrash) {
   EXPECT_FALSE(d.status_message.empty());
   EXPECT_EQ(d.stats.total_entries, 20);
   service_->set_jobs(nullptr);
+}
+
+TEST_F(DatasetServiceTest, DeleteShowsDeleteInProgressUntilTheDatasetIsGone) {
+  std::string arn = CreateFromManifest("TRAIN", Lines(0, 5));
+  ASSERT_TRUE(service_->TagResource(ctx_, {arn, {{"k", "v"}}}).ok());
+  jobs::JobRunner runner(*metadata_, clock_, {/*workers=*/1, /*max_queued=*/4});
+  service_->set_jobs(&runner);
+  std::mutex gate;
+  gate.lock();
+  ASSERT_TRUE(runner.Submit({"block", "x"}, [&](int64_t) {
+    std::lock_guard wait(gate);
+    return Status::Ok();
+  }).ok());
+
+  ASSERT_TRUE(service_->DeleteDataset(ctx_, {arn}).ok());
+  DatasetDescription d = Describe(arn);
+  EXPECT_EQ(d.status, "DELETE_IN_PROGRESS");
+  EXPECT_EQ(d.stats.total_entries, 5);
+  ListDatasetEntriesRequest list;
+  list.dataset_arn = arn;
+  EXPECT_EQ(service_->ListDatasetEntries(ctx_, list).status().code(), StatusCode::kInUse);
+  EXPECT_EQ(service_->UpdateDatasetEntries(ctx_, {arn, Lines(5, 1)}).code(), StatusCode::kInUse);
+  EXPECT_EQ(service_->DeleteProject(ctx_, {project_arn_}).status().code(), StatusCode::kInUse);
+  // A repeated delete is accepted (it queues the deletion again) and changes nothing visible.
+  ASSERT_TRUE(service_->DeleteDataset(ctx_, {arn}).ok());
+  EXPECT_EQ(Describe(arn).status, "DELETE_IN_PROGRESS");
+
+  gate.unlock();
+  runner.WaitIdle();
+  EXPECT_EQ(service_->DescribeDataset(ctx_, {arn}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->DeleteDataset(ctx_, {arn}).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(metadata_->GetTags(arn)->empty());
+  EXPECT_TRUE(service_->DeleteProject(ctx_, {project_arn_}).ok());
+  service_->set_jobs(nullptr);
+}
+
+TEST_F(DatasetServiceTest, DeleteOfABusyDatasetIsRefusedAndAFullQueueDeletesInline) {
+  std::string arn = CreateFromManifest("TRAIN", Lines(0, 5));
+  auto record = metadata_->GetDatasetByArn(arn);
+  ASSERT_TRUE(metadata_->BeginDatasetOperation(record->id, "UPDATE_IN_PROGRESS", 1).ok());
+  EXPECT_EQ(service_->DeleteDataset(ctx_, {arn}).code(), StatusCode::kInUse);
+  EXPECT_EQ(Describe(arn).status, "UPDATE_IN_PROGRESS");  // untouched
+  ASSERT_TRUE(metadata_->SetDatasetStatus(record->id, "UPDATE_COMPLETE", "", "SUCCESS", 2).ok());
+
+  jobs::JobRunner runner(*metadata_, clock_, {/*workers=*/1, /*max_queued=*/1});
+  service_->set_jobs(&runner);
+  std::mutex gate;
+  gate.lock();
+  std::atomic<bool> started{false};
+  auto block = [&](int64_t) {
+    started = true;
+    std::lock_guard wait(gate);
+    return Status::Ok();
+  };
+  ASSERT_TRUE(runner.Submit({"block", "x"}, block).ok());
+  while (!started) std::this_thread::yield();
+  ASSERT_TRUE(runner.Submit({"block", "y"}, block).ok());  // fills the one queue slot
+  ASSERT_TRUE(service_->DeleteDataset(ctx_, {arn}).ok());
+  EXPECT_EQ(service_->DescribeDataset(ctx_, {arn}).status().code(), StatusCode::kNotFound);
+  gate.unlock();
+  runner.WaitIdle();
+  service_->set_jobs(nullptr);
+}
+
+// A stop between DeleteDataset and its job: the next start-up finishes the deletion.
+TEST_F(DatasetServiceTest, RestartDuringDeletionFinishesIt) {
+  std::string arn = CreateFromManifest("TRAIN", Lines(0, 5));
+  ASSERT_TRUE(service_->TagResource(ctx_, {arn, {{"k", "v"}}}).ok());
+  {
+    jobs::JobRunner runner(*metadata_, clock_, {/*workers=*/1, /*max_queued=*/4});
+    service_->set_jobs(&runner);
+    std::mutex gate;
+    gate.lock();
+    std::atomic<bool> started{false};
+    ASSERT_TRUE(runner.Submit({"block", "x"}, [&](int64_t) {
+      started = true;
+      std::lock_guard wait(gate);
+      return Status::Ok();
+    }).ok());
+    while (!started) std::this_thread::yield();
+    ASSERT_TRUE(service_->DeleteDataset(ctx_, {arn}).ok());
+    EXPECT_EQ(Describe(arn).status, "DELETE_IN_PROGRESS");
+    // Stop as a killed process would: the queued deletion never runs. Shutdown abandons queued
+    // jobs, and the gate opens only once it has begun refusing work.
+    std::thread stop([&] { runner.Shutdown(); });
+    while (runner.Submit({"probe", "y"}, [](int64_t) { return Status::Ok(); }).status().code() !=
+           StatusCode::kNotReady) {
+      std::this_thread::yield();
+    }
+    gate.unlock();
+    stop.join();
+    service_->set_jobs(nullptr);
+  }
+  EXPECT_EQ(Describe(arn).status, "DELETE_IN_PROGRESS");
+
+  // Start-up, in the order server_app.cc runs it, on a reopened database.
+  service_.reset();
+  metadata_.reset();
+  metadata_ = std::move(metadata::SqliteMetadataStore::Open((dir_ / "db").string())).value();
+  service_ = std::make_unique<RekognitionService>(*metadata_, *objects_, clock_, ServiceOptions{});
+  jobs::JobRunner restarted(*metadata_, clock_);
+  auto interrupted = restarted.RecoverInterrupted("Interrupted because the server stopped.");
+  ASSERT_TRUE(interrupted.ok());
+  bool delete_job_seen = false;
+  for (const auto& job : *interrupted) delete_job_seen |= job.kind == "dataset-delete";
+  EXPECT_TRUE(delete_job_seen);
+  ASSERT_TRUE(service_->RecoverInterruptedDatasetOperations().ok());
+  EXPECT_EQ(service_->DescribeDataset(ctx_, {arn}).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(metadata_->GetTags(arn)->empty());
+  EXPECT_TRUE(service_->DeleteProject(ctx_, {project_arn_}).ok());
 }
 
 }  // namespace

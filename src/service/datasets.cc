@@ -98,9 +98,28 @@ Status RekognitionService::DeleteDataset(const RequestContext& /*ctx*/,
                                          const DeleteDatasetRequest& request) {
   OSPREY_ASSIGN_OR_RETURN(metadata::DatasetRecord dataset,
                           metadata_.GetDatasetByArn(request.dataset_arn));
-  // Deletion is one transaction, so DELETE_IN_PROGRESS is never observable: the dataset is
-  // simply gone (ResourceNotFoundException) afterwards, which is what clients wait for (§3.6).
-  return metadata_.DeleteDataset(dataset.id);
+  // §3.6/§6.2: asynchronous. DescribeDataset shows DELETE_IN_PROGRESS until a job removes the
+  // dataset in one transaction; then it is ResourceNotFoundException. The state change is
+  // atomic with the busy check (ResourceInUse while CREATE_/UPDATE_IN_PROGRESS). A dataset
+  // already DELETE_IN_PROGRESS is not refused (AWS names only the other two): the deletion is
+  // queued again, which is also how a client retries one whose job failed. A restart before
+  // the job ran finishes it (RecoverInterruptedDatasetOperations).
+  if (dataset.status != "DELETE_IN_PROGRESS") {
+    OSPREY_RETURN_IF_ERROR(metadata_.BeginDatasetOperation(dataset.id, "DELETE_IN_PROGRESS",
+                                                           clock_.NowMillis()));
+  }
+  auto remove = [this, id = dataset.id] {
+    Status removed = metadata_.DeleteDataset(id);
+    // An earlier job of a repeated DeleteDataset got there first.
+    return removed.code() == StatusCode::kNotFound ? Status::Ok() : removed;
+  };
+  Status queued = RunDatasetJob("dataset-delete", dataset.arn, remove);
+  // A full queue (or a runner shutting down) is no reason to fail a delete the dataset has
+  // already accepted: the deletion is one transaction, so it runs here instead.
+  if (queued.code() == StatusCode::kLimitExceeded || queued.code() == StatusCode::kNotReady) {
+    return remove();
+  }
+  return queued;
 }
 
 Status RekognitionService::RecoverInterruptedDatasetOperations() {

@@ -69,7 +69,9 @@ class RekognitionService {
   // kNotFound for an unknown dataset.
   Result<DescribeDatasetResponse> DescribeDataset(const RequestContext& ctx,
                                                   const DescribeDatasetRequest& request);
-  // kNotFound for an unknown dataset, kInUse while it is being created or updated.
+  // Puts the dataset in DELETE_IN_PROGRESS and deletes it (entries, tags) in a background job
+  // (inline without a runner). kNotFound for an unknown dataset, kInUse while it is being
+  // created or updated; a dataset already DELETE_IN_PROGRESS has its deletion queued again.
   Status DeleteDataset(const RequestContext& ctx, const DeleteDatasetRequest& request);
   // kNotReady while the dataset is being created, kInUse while it is being updated,
   // kInvalidPaginationToken for a token we did not issue.

@@ -121,6 +121,18 @@ class DatasetsTest(unittest.TestCase):
             time.sleep(0.2)
         raise AssertionError(f"{arn} stayed in progress")
 
+    def wait_deleted(self, arn, timeout=60):
+        """DeleteDataset is asynchronous: DELETE_IN_PROGRESS, then ResourceNotFoundException."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            rc, out, err = self.aws("describe-dataset", "--dataset-arn", arn, check=False)
+            if rc != 0:
+                self.assertIn("ResourceNotFoundException", err)
+                return
+            self.assertEqual(out["DatasetDescription"]["Status"], "DELETE_IN_PROGRESS")
+            time.sleep(0.2)
+        raise AssertionError(f"{arn} was not deleted")
+
     def entries(self, arn, *filters):
         _, out, _ = self.aws("list-dataset-entries", "--dataset-arn", arn, *filters)
         return [json.loads(e) for e in out["DatasetEntries"]]
@@ -191,8 +203,7 @@ class DatasetsTest(unittest.TestCase):
                          "ResourceInUseException")
         for arn in (train, test):
             self.aws("delete-dataset", "--dataset-arn", arn)
-            self.assertEqual(self.error_code("describe-dataset", "--dataset-arn", arn),
-                             "ResourceNotFoundException")
+            self.wait_deleted(arn)
         self.aws("delete-project", "--project-arn", project)
 
     def test_bad_lines_are_flagged_and_counted_and_twenty_percent_rule(self):
