@@ -42,6 +42,12 @@ Result<std::string> ModelService::CreateProjectVersion(
                           metadata_.ListProjectDatasets(project.id));
   metadata::VersionRecord version;
   for (const auto& dataset : datasets) {
+    // A dataset being created, updated or deleted has no stable entries to train on.
+    if (dataset.status.size() > 12 &&
+        dataset.status.compare(dataset.status.size() - 12, 12, "_IN_PROGRESS") == 0) {
+      return Status::InUse("The " + dataset.dataset_type + " dataset is " + dataset.status +
+                           "; wait until DescribeDataset shows it complete, then try again.");
+    }
     if (dataset.dataset_type == "TRAIN") version.training_dataset_arn = dataset.arn;
     if (dataset.dataset_type == "TEST") version.testing_dataset_arn = dataset.arn;
   }

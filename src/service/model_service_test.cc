@@ -147,6 +147,22 @@ TEST_F(ModelServiceTest, OneLabelFailsWithTooFewLabels) {
   EXPECT_NE(v.status_message.find("at least 2 labels"), std::string::npos);
 }
 
+TEST_F(ModelServiceTest, DatasetsInProgressCannotTrain) {
+  metadata::DatasetRecord dataset;
+  dataset.project_id = metadata_->GetProjectByArn(project_arn_)->id;
+  dataset.arn = project_arn_ + "/dataset/train/1";
+  dataset.dataset_type = "TRAIN";
+  dataset.status = "UPDATE_IN_PROGRESS";
+  ASSERT_TRUE(metadata_->InsertDataset(dataset).ok());
+  auto r = Request("v1");
+  r.training_asset.reset();
+  r.testing_auto_create = false;
+  Result<std::string> arn = models_->CreateProjectVersion(ctx_, r);
+  EXPECT_EQ(arn.status().code(), StatusCode::kInUse);
+  EXPECT_NE(arn.status().message().find("UPDATE_IN_PROGRESS"), std::string::npos);
+  EXPECT_EQ(versions_->CountVersionsInStatus("TRAINING_IN_PROGRESS").value(), 0u);
+}
+
 TEST_F(ModelServiceTest, CreateValidatesSourcesBucketsAndNames) {
   auto r = Request("v1");
   r.training_asset.reset();
