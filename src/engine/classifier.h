@@ -30,7 +30,7 @@ struct TrainingSet {
 
 // Which model family to train. kAuto trains every applicable family within the time budget and
 // keeps the one (or the ensemble of two) with the best validation score.
-enum class ModelFamily { kAuto, kScratch, kFrozenHead, kFineTune };
+enum class ModelFamily { kAuto, kScratch, kFrozenHead, kFineTune, kConvHead };
 
 // Options, like leveldb's Options: plain data with documented defaults.
 struct TrainingOptions {
@@ -44,6 +44,9 @@ struct TrainingOptions {
   int threads = 2;                     // intra-op threads while training
   double validation_fraction = 0.2;    // held out per label when no validation set is given
   ModelFamily family = ModelFamily::kAuto;
+  // When set, every candidate is also saved there as its own artifact, in a folder named after
+  // its family (for benchmarks that compare the candidates on test data).
+  std::filesystem::path candidates_dir;
 };
 
 // Progress callbacks. Called from the training thread; implementations must not block for long.
@@ -62,10 +65,14 @@ struct SkippedImage {
 };
 
 struct CandidateResult {
-  std::string family;           // "frozen-head", "fine-tune", "scratch", "ensemble"
+  std::string family;           // "frozen-head", "fine-tune", "conv-head", "scratch", or members
+                                // joined by "+" for an ensemble
   double validation_f1 = 0;     // macro-F1 of the default decision on the validation split
   double seconds = 0;           // wall time spent training it
   int epochs = 0;
+  // Process CPU time (all threads) spent training it: on a busy machine a better estimate
+  // than the wall time of what it costs on a quiet one (docs/design/engine.md, cost model).
+  double cpu_seconds = 0;
 };
 
 struct TrainingReport {
@@ -77,6 +84,7 @@ struct TrainingReport {
   std::vector<SkippedImage> skipped;
   double decode_seconds = 0;
   double feature_seconds = 0;            // backbone feature extraction (incl. flips)
+  double feature_cpu_seconds = 0;        // the same, process CPU time
   double feature_images_per_second = 0;  // backbone forward passes per second
   double train_seconds = 0;              // all candidates
   double total_seconds = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -25,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+// CPU time of the whole process (all threads), for calibrating the cost model.
+double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 // The cost model that turns a time budget into epoch counts. Measured on the 2-core reference
 // machine (docs/design/engine.md); deliberately constants, so that the same budget gives the
@@ -32,11 +35,17 @@ double SecondsSince(Clock::time_point start) {
 constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 12, 224 px, batch 4
 constexpr double kFineTuneImagesPerSecond = 70;    // blocks 13-16 + head, fwd + bwd
 constexpr double kScratchImagesPerSecond = 330;    // ScratchNet at 112 px, fwd + bwd
+constexpr double kConvHeadImagesPerSecond = 900;   // ConvHeadNet on 12 x 12 crops, fwd + bwd
 // Forward multiply-accumulates per image, for the achieved-GFLOP/s figure.
 constexpr double kTrunkMacs = 211e6;  // stem .. block 12 at 224 px
 constexpr double kTopMacs = 89e6;     // blocks 13-16 + Conv_1
 constexpr double kScratchMacs = 49e6;
+constexpr double kConvHeadMacs = 9e6;  // width 64 on 12 x 12
 constexpr int kBatchSize = 32;
+// Shares of the budget left after feature extraction, per family, when `auto` trains them all.
+struct {
+  double conv_head, fine_tune, scratch;
+} constexpr kAutoShare{0.3, 0.3, 0.4};
 
 struct Split {
   std::vector<image::Image> large;  // kBackboneInputSize, only with a backbone
@@ -167,7 +176,11 @@ class Trainer {
   Member TrainFrozenHead();
   Member TrainFineTune(const Member& head, double seconds);
   Member TrainScratch(double seconds);
+  Member TrainConvHead(double seconds);
+  torch::Tensor TrunkValidationProbabilities(const std::function<torch::Tensor(torch::Tensor)>& logits);
   torch::Tensor ScratchValidationProbabilities(ScratchNet& net);
+  std::vector<size_t> ChooseMembers(bool allow_ensembles);
+  Status SaveCandidates();
 
   TrainingOptions options_;
   TrainingObserver* observer_;
@@ -256,6 +269,7 @@ void ParallelChunks(int64_t count, int64_t chunk, int workers,
 
 void Trainer::ExtractFeatures() {
   auto start = Clock::now();
+  double cpu_start = CpuSeconds();
   std::atomic<int> done{0};
   int total = static_cast<int>(train_.size() + val_.size());
   auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features) {
@@ -292,6 +306,7 @@ void Trainer::ExtractFeatures() {
   if (observer_) observer_->OnProgress("features", total, total);
   at::set_num_threads(std::max(1, options_.threads));
   report_.feature_seconds = SecondsSince(start);
+  report_.feature_cpu_seconds = CpuSeconds() - cpu_start;
   report_.feature_images_per_second = 2.0 * total / std::max(1e-9, report_.feature_seconds);
   report_.training_gflop += 2.0 * total * 2 * (kTrunkMacs + kTopMacs) / 1e9;
 }
@@ -321,6 +336,7 @@ constexpr double kHeadPenalties[] = {1e-4, 1e-3, 1e-2, 3e-2};
 
 Member Trainer::TrainFrozenHead() {
   auto start = Clock::now();
+  double cpu_start = CpuSeconds();
   torch::Tensor mean = train_features_.mean(0);
   torch::Tensor scale = train_features_.std(0).clamp_min(1e-3);
   torch::Tensor x = (train_features_ - mean) / scale;
@@ -365,13 +381,14 @@ Member Trainer::TrainFrozenHead() {
     member.backbone->fc->bias.copy_(best->bias - torch::mv(weight, mean));
   }
   member.backbone->eval();
-  report_.candidates.push_back({member.family, best_f1, SecondsSince(start), 150});
+  report_.candidates.push_back({member.family, best_f1, SecondsSince(start), 150, CpuSeconds() - cpu_start});
   candidates_.emplace_back(member, best_probabilities);
   return member;
 }
 
 Member Trainer::TrainFineTune(const Member& head, double seconds) {
   auto start = Clock::now();
+  double cpu_start = CpuSeconds();
   torch::manual_seed(options_.seed + 1);
   FineTuneNet net(backbone_, static_cast<int>(labels_.size()));
   CopyState(*head.backbone, *net);
@@ -425,7 +442,66 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
   torch::Tensor val_probabilities = AverageFlips(torch::cat(probabilities));
   report_.training_gflop += 3.0 * 2 * kTopMacs * count * epoch / 1e9;
   Member member{"fine-tune", kBackboneInputSize, net, nullptr};
-  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch});
+  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
+  candidates_.emplace_back(member, val_probabilities);
+  return member;
+}
+
+torch::Tensor Trainer::TrunkValidationProbabilities(
+    const std::function<torch::Tensor(torch::Tensor)>& logits) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> probabilities;
+  for (int64_t begin = 0; begin < val_acts_.size(0); begin += kBatchSize) {
+    torch::Tensor batch = val_acts_.slice(0, begin, std::min(val_acts_.size(0), begin + kBatchSize));
+    probabilities.push_back(ToProbabilities(logits(batch), multi_label_));
+  }
+  return AverageFlips(torch::cat(probabilities));
+}
+
+// A random 12 x 12 window of the cached 14 x 14 trunk activations (image or mirror image):
+// the layers above are convolutional, so this approximates a translated crop of the image.
+torch::Tensor RandomWindow(const torch::Tensor& acts, const torch::Tensor& idx) {
+  int64_t dy = torch::randint(0, 3, {1}).item<int64_t>(), dx = torch::randint(0, 3, {1}).item<int64_t>();
+  return acts.index_select(0, idx).slice(2, dy, dy + 12).slice(3, dx, dx + 12)
+      .contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+Member Trainer::TrainConvHead(double seconds) {
+  auto start = Clock::now();
+  double cpu_start = CpuSeconds();
+  torch::manual_seed(options_.seed + 3);
+  ConvHeadNet net(backbone_, kConvHeadWidth, static_cast<int>(labels_.size()));
+  ToChannelsLast(*net);
+  std::vector<torch::Tensor> params = net->features->parameters();
+  for (auto& param : net->fc->parameters()) params.push_back(param);
+  const double lr = 2e-3;
+  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(lr).weight_decay(5e-2));
+  int64_t count = static_cast<int64_t>(train_.size());
+  int epochs = std::clamp(static_cast<int>(std::lround(seconds * kConvHeadImagesPerSecond / count)), 2, 60);
+  int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
+  int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
+  int64_t total_steps = epochs * steps_per_epoch, step = 0;
+  net->train();
+  int epoch = 0;
+  for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
+    torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
+    for (int64_t batch_idx = 0; batch_idx < steps_per_epoch; ++batch_idx, ++step) {
+      torch::Tensor idx = order.slice(0, batch_idx * batch_size, (batch_idx + 1) * batch_size);
+      SetLearningRate(optimizer, LearningRate(lr, step, total_steps));
+      optimizer.zero_grad();
+      torch::Tensor loss = Loss(net->forward(RandomWindow(train_acts_, idx)),
+                                train_targets_.index_select(0, idx.remainder(count)), multi_label_);
+      loss.backward();
+      optimizer.step();
+      if (observer_) observer_->OnProgress("conv-head", static_cast<int>(step + 1), static_cast<int>(total_steps));
+    }
+    if (SecondsSince(start_) > TimeGuardSeconds()) report_.time_guard_hit = true;
+  }
+  net->eval();
+  torch::Tensor val_probabilities = TrunkValidationProbabilities([&](torch::Tensor x) { return net->forward(x); });
+  report_.training_gflop += 3.0 * 2 * kConvHeadMacs * steps_per_epoch * batch_size * epoch / 1e9;
+  Member member{"conv-head", kBackboneInputSize, nullptr, nullptr, net};
+  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
   candidates_.emplace_back(member, val_probabilities);
   return member;
 }
@@ -463,6 +539,7 @@ torch::Tensor Trainer::ScratchValidationProbabilities(ScratchNet& net) {
 
 Member Trainer::TrainScratch(double seconds) {
   auto start = Clock::now();
+  double cpu_start = CpuSeconds();
   torch::manual_seed(options_.seed + 2);
   ScratchNet net(kScratchWidth, static_cast<int>(labels_.size()));
   ToChannelsLast(*net);
@@ -497,9 +574,63 @@ Member Trainer::TrainScratch(double seconds) {
   torch::Tensor val_probabilities = ScratchValidationProbabilities(net);
   report_.training_gflop += 3.0 * 2 * kScratchMacs * steps_per_epoch * batch_size * epoch / 1e9;
   Member member{"scratch", kScratchInputSize, nullptr, net};
-  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch});
+  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
   candidates_.emplace_back(member, val_probabilities);
   return member;
+}
+
+// Keeps the candidate, or the equal-weight average of two or three candidates, with the best
+// validation macro-F1. Ties keep the smaller, earlier (cheaper) choice. Each ensemble's score
+// is added to the report.
+std::vector<size_t> Trainer::ChooseMembers(bool allow_ensembles) {
+  size_t count = candidates_.size();
+  std::vector<size_t> best = {0};
+  double best_f1 = report_.candidates[0].validation_f1;
+  for (size_t idx = 1; idx < count; ++idx) {
+    if (report_.candidates[idx].validation_f1 > best_f1) {
+      best = {idx};
+      best_f1 = report_.candidates[idx].validation_f1;
+    }
+  }
+  if (!allow_ensembles) return best;
+  std::vector<std::vector<size_t>> subsets;
+  for (size_t a = 0; a < count; ++a) {
+    for (size_t b = a + 1; b < count; ++b) {
+      subsets.push_back({a, b});
+      for (size_t c = b + 1; c < count; ++c) subsets.push_back({a, b, c});
+    }
+  }
+  std::stable_sort(subsets.begin(), subsets.end(),
+                   [](const auto& x, const auto& y) { return x.size() < y.size(); });
+  for (const std::vector<size_t>& subset : subsets) {
+    torch::Tensor sum = torch::zeros_like(candidates_[0].second);
+    std::string name;
+    for (size_t idx : subset) {
+      sum += candidates_[idx].second;
+      name += (name.empty() ? "" : "+") + candidates_[idx].first.family;
+    }
+    double f1 = ValidationF1(sum / static_cast<double>(subset.size()));
+    report_.candidates.push_back({name, f1, 0, 0});
+    if (f1 > best_f1) {
+      best = subset;
+      best_f1 = f1;
+    }
+  }
+  return best;
+}
+
+// Saves every candidate as its own artifact (benchmarks compare them on test data).
+Status Trainer::SaveCandidates() {
+  for (const auto& [member, probabilities] : candidates_) {
+    ModelArtifact artifact;
+    artifact.labels = labels_;
+    artifact.multi_label = multi_label_;
+    artifact.family = member.family;
+    artifact.members = {member};
+    artifact.thresholds.assign(labels_.size(), 0.5f);
+    OSPREY_RETURN_IF_ERROR(SaveArtifact(artifact, options_.candidates_dir / member.family));
+  }
+  return Status::Ok();
 }
 
 Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet* validation) {
@@ -518,33 +649,28 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   if (use_backbone) {
     ExtractFeatures();
     Member head = TrainFrozenHead();
-    if (family == ModelFamily::kAuto || family == ModelFamily::kFineTune) {
-      TrainFineTune(head, remaining * (family == ModelFamily::kAuto ? 0.55 : 0.95));
+    bool auto_family = family == ModelFamily::kAuto;
+    if (auto_family || family == ModelFamily::kConvHead) {
+      TrainConvHead(remaining * (auto_family ? kAutoShare.conv_head : 0.95));
+    }
+    if (auto_family || family == ModelFamily::kFineTune) {
+      TrainFineTune(head, remaining * (auto_family ? kAutoShare.fine_tune : 0.95));
     }
   }
   if (family == ModelFamily::kAuto || family == ModelFamily::kScratch || !use_backbone) {
-    TrainScratch(remaining * (use_backbone ? 0.4 : 0.95));
+    TrainScratch(remaining * (use_backbone ? kAutoShare.scratch : 0.95));
   }
   report_.train_seconds = SecondsSince(start_) - report_.decode_seconds - report_.feature_seconds;
-  // Keep the best single candidate, or the average of the best two when that scores higher.
-  std::vector<size_t> order(candidates_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return report_.candidates[a].validation_f1 > report_.candidates[b].validation_f1;
-  });
-  std::vector<Member> chosen = {candidates_[order[0]].first};
-  torch::Tensor probabilities = candidates_[order[0]].second;
-  report_.chosen = chosen[0].family;
-  if (family == ModelFamily::kAuto && order.size() >= 2) {
-    torch::Tensor ensemble = (probabilities + candidates_[order[1]].second) * 0.5;
-    double f1 = ValidationF1(ensemble);
-    report_.candidates.push_back({"ensemble", f1, 0, 0});
-    if (f1 > report_.candidates[order[0]].validation_f1) {
-      chosen.push_back(candidates_[order[1]].first);
-      probabilities = ensemble;
-      report_.chosen = chosen[0].family + "+" + chosen[1].family;
-    }
+  if (!options_.candidates_dir.empty()) OSPREY_RETURN_IF_ERROR(SaveCandidates());
+  std::vector<size_t> chosen_idx = ChooseMembers(family == ModelFamily::kAuto);
+  std::vector<Member> chosen;
+  torch::Tensor probabilities;
+  for (size_t idx : chosen_idx) {
+    chosen.push_back(candidates_[idx].first);
+    probabilities = probabilities.defined() ? probabilities + candidates_[idx].second : candidates_[idx].second;
+    report_.chosen += (report_.chosen.empty() ? "" : "+") + candidates_[idx].first.family;
   }
+  probabilities = probabilities / static_cast<double>(chosen_idx.size());
   std::vector<ScoredExample> examples;
   for (size_t idx = 0; idx < val_.size(); ++idx) {
     torch::Tensor row = probabilities[static_cast<int64_t>(idx)].contiguous();
