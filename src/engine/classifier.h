@@ -91,6 +91,10 @@ struct TrainingReport {
   double training_gflop = 0;             // estimated FLOPs spent (3x forward), in GFLOP
   bool time_guard_hit = false;
   EvaluationResult validation;  // the kept model on the validation split
+  // The kept model's validation macro-F1 without and with test-time flips (the artifact's
+  // choice is engine-wide; see kTestTimeFlip in docs/design/engine.md).
+  double validation_f1_without_flip = 0;
+  double validation_f1_with_flip = 0;
 };
 
 // Trains a classifier and writes the artifact to options.output_dir.

@@ -324,17 +324,6 @@ torch::Tensor Member::FromTrunk(torch::Tensor trunk_activations) {
   return backbone ? backbone->forward(trunk_activations) : conv_head->forward(trunk_activations);
 }
 
-torch::Tensor Member::Logits(torch::Tensor images) {
-  if (MobileNetV2 trunk = Trunk()) return FromTrunk(trunk->Trunk(images, kFineTuneFromBlock));
-  return scratch->forward(images);
-}
-
-torch::Tensor Member::Probabilities(torch::Tensor images, bool multi_label) {
-  torch::Tensor direct = ToProbabilities(Logits(images), multi_label);
-  torch::Tensor flipped = ToProbabilities(Logits(images.flip({3})), multi_label);
-  return (direct + flipped) * 0.5;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Model artifact.
 
@@ -374,7 +363,7 @@ Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& 
         // How Predictor turns bytes into input; recorded so other runtimes can reproduce it.
         {"preprocessing",
          {{"color", "RGB"}, {"scale", "pixel/255"}, {"resize", "stretch to input_size, area"},
-          {"test_time_flip", true}}},
+          {"test_time_flip", artifact.test_time_flip}}},
         {"members", members},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
@@ -401,6 +390,7 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
     artifact.family = model.at("family").get<std::string>();
     artifact.number_of_training_images = model.value("number_of_training_images", 0);
     artifact.thresholds = model.at("thresholds").get<std::vector<float>>();
+    artifact.test_time_flip = model.at("preprocessing").value("test_time_flip", true);
     artifact.training_json = model.at("training").dump();
     artifact.metrics_json = model.at("metrics").dump();
     int num_labels = static_cast<int>(artifact.labels.size());

@@ -63,6 +63,11 @@ constexpr int kBackboneFeatureDim = 576 + 1280;
 // better on objects8 (docs/design/engine.md).
 constexpr int kFineTuneFromBlock = 13;
 constexpr int kBackboneInputSize = 224;
+// Side of the trunk's output map (stride 16): 14 at 224 px.
+constexpr int kTrunkSide = kBackboneInputSize / 16;
+// Whether new artifacts average each image's scores with its mirror image's. It doubles the
+// serving cost for about a point of F1 (docs/design/engine.md), so it is off.
+constexpr bool kTestTimeFlip = false;
 // The from-scratch net: channel multiplier and input side.
 constexpr int kScratchWidth = 1;
 constexpr int kScratchInputSize = 112;
@@ -123,9 +128,6 @@ struct Member {
   MobileNetV2 Trunk() const;
   // Logits from the trunk's output (members with a trunk only).
   torch::Tensor FromTrunk(torch::Tensor trunk_activations);
-  // Per-label probabilities for images in 0..1 (NCHW), averaged over a horizontal flip.
-  torch::Tensor Probabilities(torch::Tensor images, bool multi_label);
-  torch::Tensor Logits(torch::Tensor images);
 };
 
 // In-memory form of the artifact folder (docs/design/engine.md, "Model artifact").
@@ -136,6 +138,7 @@ struct ModelArtifact {
   std::string family;
   int number_of_training_images = 0;
   std::vector<Member> members;
+  bool test_time_flip = kTestTimeFlip;  // artifacts written before this field: true
   std::string training_json = "{}";  // free-form metadata, a JSON object
   std::string metrics_json = "{}";   // validation metrics, a JSON object
 };

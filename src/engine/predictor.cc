@@ -26,7 +26,8 @@ class TorchPredictor : public Predictor {
         sum = sum.defined() ? sum + probabilities : probabilities;
       };
       // Members with a backbone share its frozen trunk (blocks below kFineTuneFromBlock are
-      // never trained), so it runs once, on the image and its mirror image as one batch of 2.
+      // never trained), so it runs once (with test-time flips: on the image and its mirror
+      // image as one batch of 2).
       torch::Tensor trunk;
       for (Member& member : artifact_.members) {
         MobileNetV2 backbone = member.Trunk();
@@ -38,7 +39,9 @@ class TorchPredictor : public Predictor {
             image::Image decoded,
             image::DecodeAndResize(image_bytes, member.input_size, member.input_size));
         torch::Tensor x = ImagesToTensor({decoded.rgb.data()}, member.input_size);
-        x = torch::cat({x, x.flip({3})}).contiguous(torch::MemoryFormat::ChannelsLast);
+        if (artifact_.test_time_flip) {
+          x = torch::cat({x, x.flip({3})}).contiguous(torch::MemoryFormat::ChannelsLast);
+        }
         if (!backbone) {
           add(member.scratch->forward(x));
           continue;

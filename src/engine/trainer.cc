@@ -35,17 +35,21 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 12, 224 px, batch 4
 constexpr double kFineTuneImagesPerSecond = 70;    // blocks 13-16 + head, fwd + bwd
 constexpr double kScratchImagesPerSecond = 330;    // ScratchNet at 112 px, fwd + bwd
-constexpr double kConvHeadImagesPerSecond = 900;   // ConvHeadNet on 12 x 12 crops, fwd + bwd
+constexpr double kConvHeadImagesPerSecond = 400;   // ConvHeadNet on 12 x 12 crops, fwd + bwd
 // Forward multiply-accumulates per image, for the achieved-GFLOP/s figure.
 constexpr double kTrunkMacs = 211e6;  // stem .. block 12 at 224 px
 constexpr double kTopMacs = 89e6;     // blocks 13-16 + Conv_1
 constexpr double kScratchMacs = 49e6;
 constexpr double kConvHeadMacs = 9e6;  // width 64 on 12 x 12
 constexpr int kBatchSize = 32;
-// Shares of the budget left after feature extraction, per family, when `auto` trains them all.
+// `auto` with a backbone: shares of the budget left after feature extraction. Fine-tuning and
+// the from-scratch net only help with enough epochs (docs/design/engine.md); when their share
+// buys fewer, they are skipped and the conv head gets their share.
 struct {
-  double conv_head, fine_tune, scratch;
-} constexpr kAutoShare{0.3, 0.3, 0.4};
+  double fine_tune, scratch;
+} constexpr kAutoShare{0.3, 0.4};
+constexpr int kMinFineTuneEpochs = 4, kMinScratchEpochs = 40;
+constexpr int kMaxConvHeadEpochs = 60;
 
 struct Split {
   std::vector<image::Image> large;  // kBackboneInputSize, only with a backbone
@@ -172,7 +176,7 @@ class Trainer {
   }
   Status Prepare(const TrainingSet& train, const TrainingSet* validation);
   void ExtractFeatures();
-  double ValidationF1(torch::Tensor probabilities);
+  double ValidationF1(torch::Tensor probabilities, bool test_time_flip = kTestTimeFlip);
   Member TrainFrozenHead();
   Member TrainFineTune(const Member& head, double seconds);
   Member TrainScratch(double seconds);
@@ -275,7 +279,7 @@ void Trainer::ExtractFeatures() {
   auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features) {
     int64_t count = static_cast<int64_t>(split.size());
     // Rows [0, count) are the images, [count, 2 * count) their mirror images.
-    *acts = torch::empty({2 * count, 96, 14, 14}).contiguous(torch::MemoryFormat::ChannelsLast);
+    *acts = torch::empty({2 * count, 96, kTrunkSide, kTrunkSide}).contiguous(torch::MemoryFormat::ChannelsLast);
     *features = torch::empty({2 * count, kBackboneFeatureDim});
     // Batch 4 keeps the activations in cache (spike: b4 is the fastest batch at 224 px).
     ParallelChunks(count, 4, options_.threads, [&](int64_t begin, int64_t end) {
@@ -311,15 +315,18 @@ void Trainer::ExtractFeatures() {
   report_.training_gflop += 2.0 * total * 2 * (kTrunkMacs + kTopMacs) / 1e9;
 }
 
-// Validation probabilities are [2 * n] rows, originals then flips; averaged per image.
-torch::Tensor AverageFlips(torch::Tensor probabilities) {
+// Validation probabilities are kept as [2 * n] rows, originals then mirror images. What the
+// Predictor serves is the originals' rows, or their average with the mirror images' rows when
+// the artifact uses test-time flips.
+torch::Tensor Served(torch::Tensor probabilities, bool test_time_flip) {
   int64_t count = probabilities.size(0) / 2;
+  if (!test_time_flip) return probabilities.slice(0, 0, count);
   return (probabilities.slice(0, 0, count) + probabilities.slice(0, count)) * 0.5;
 }
 
-double Trainer::ValidationF1(torch::Tensor probabilities) {
+double Trainer::ValidationF1(torch::Tensor probabilities, bool test_time_flip) {
   std::vector<ScoredExample> examples;
-  auto accessor = probabilities.contiguous().to(torch::kFloat);
+  auto accessor = Served(probabilities, test_time_flip).contiguous().to(torch::kFloat);
   for (size_t idx = 0; idx < val_.size(); ++idx) {
     torch::Tensor row = accessor[static_cast<int64_t>(idx)];
     examples.push_back({val_.labels[idx], std::vector<float>(row.data_ptr<float>(),
@@ -359,7 +366,7 @@ Member Trainer::TrainFrozenHead() {
       optimizer.step();
     }
     torch::NoGradGuard no_grad;
-    torch::Tensor probabilities = AverageFlips(ToProbabilities(head->forward(x_val), multi_label_));
+    torch::Tensor probabilities = ToProbabilities(head->forward(x_val), multi_label_);
     double f1 = ValidationF1(probabilities);
     if (observer_) observer_->OnProgress("head", step_count, 150 * std::size(kHeadPenalties));
     if (f1 > best_f1) {
@@ -384,6 +391,17 @@ Member Trainer::TrainFrozenHead() {
   report_.candidates.push_back({member.family, best_f1, SecondsSince(start), 150, CpuSeconds() - cpu_start});
   candidates_.emplace_back(member, best_probabilities);
   return member;
+}
+
+// A random window of the cached trunk activations (image or mirror image), one cell smaller on
+// each side: the layers above are convolutional, so this approximates a translated crop.
+torch::Tensor RandomWindow(const torch::Tensor& acts, const torch::Tensor& idx) {
+  constexpr int64_t kWindow = kTrunkSide - 2;
+  int64_t dy = torch::randint(0, 3, {1}).item<int64_t>(), dx = torch::randint(0, 3, {1}).item<int64_t>();
+  return acts.index_select(0, idx)
+      .slice(2, dy, dy + kWindow)
+      .slice(3, dx, dx + kWindow)
+      .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
 Member Trainer::TrainFineTune(const Member& head, double seconds) {
@@ -420,11 +438,7 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
       static_cast<torch::optim::AdamWOptions&>(param_groups[0].options()).lr(body_lr * scale);
       static_cast<torch::optim::AdamWOptions&>(param_groups[1].options()).lr(head_lr * scale);
       optimizer.zero_grad();
-      // Translation on the cached activations: a random 12 x 12 window of the 14 x 14 map
-      // (the top blocks are convolutional, so this approximates a crop of the image).
-      int64_t dy = torch::randint(0, 3, {1}).item<int64_t>(), dx = torch::randint(0, 3, {1}).item<int64_t>();
-      torch::Tensor acts = train_acts_.index_select(0, idx).slice(2, dy, dy + 12).slice(3, dx, dx + 12);
-      torch::Tensor loss = Loss(net->forward(acts.contiguous(torch::MemoryFormat::ChannelsLast)),
+      torch::Tensor loss = Loss(net->forward(RandomWindow(train_acts_, idx)),
                                 train_targets_.index_select(0, idx.remainder(count)), multi_label_);
       loss.backward();
       optimizer.step();
@@ -439,7 +453,7 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
     torch::Tensor batch = val_acts_.slice(0, begin, std::min(val_acts_.size(0), begin + kBatchSize));
     probabilities.push_back(ToProbabilities(net->forward(batch), multi_label_));
   }
-  torch::Tensor val_probabilities = AverageFlips(torch::cat(probabilities));
+  torch::Tensor val_probabilities = torch::cat(probabilities);
   report_.training_gflop += 3.0 * 2 * kTopMacs * count * epoch / 1e9;
   Member member{"fine-tune", kBackboneInputSize, net, nullptr};
   report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
@@ -455,15 +469,7 @@ torch::Tensor Trainer::TrunkValidationProbabilities(
     torch::Tensor batch = val_acts_.slice(0, begin, std::min(val_acts_.size(0), begin + kBatchSize));
     probabilities.push_back(ToProbabilities(logits(batch), multi_label_));
   }
-  return AverageFlips(torch::cat(probabilities));
-}
-
-// A random 12 x 12 window of the cached 14 x 14 trunk activations (image or mirror image):
-// the layers above are convolutional, so this approximates a translated crop of the image.
-torch::Tensor RandomWindow(const torch::Tensor& acts, const torch::Tensor& idx) {
-  int64_t dy = torch::randint(0, 3, {1}).item<int64_t>(), dx = torch::randint(0, 3, {1}).item<int64_t>();
-  return acts.index_select(0, idx).slice(2, dy, dy + 12).slice(3, dx, dx + 12)
-      .contiguous(torch::MemoryFormat::ChannelsLast);
+  return torch::cat(probabilities);
 }
 
 Member Trainer::TrainConvHead(double seconds) {
@@ -477,7 +483,8 @@ Member Trainer::TrainConvHead(double seconds) {
   const double lr = 2e-3;
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(lr).weight_decay(5e-2));
   int64_t count = static_cast<int64_t>(train_.size());
-  int epochs = std::clamp(static_cast<int>(std::lround(seconds * kConvHeadImagesPerSecond / count)), 2, 60);
+  int epochs = std::clamp(static_cast<int>(std::lround(seconds * kConvHeadImagesPerSecond / count)), 2,
+                          kMaxConvHeadEpochs);
   int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
   int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
@@ -527,13 +534,14 @@ torch::Tensor Augment(torch::Tensor batch) {
 
 torch::Tensor Trainer::ScratchValidationProbabilities(ScratchNet& net) {
   torch::NoGradGuard no_grad;
-  Member member{"scratch", kScratchInputSize, nullptr, net};
-  std::vector<torch::Tensor> probabilities;
+  std::vector<torch::Tensor> probabilities, mirrored;
   int64_t count = static_cast<int64_t>(val_.size());
   for (int64_t begin = 0; begin < count; begin += kBatchSize) {
     torch::Tensor x = StackImages(val_.small, begin, std::min(count, begin + kBatchSize), kScratchInputSize);
-    probabilities.push_back(member.Probabilities(x, multi_label_));
+    probabilities.push_back(ToProbabilities(net->forward(x), multi_label_));
+    mirrored.push_back(ToProbabilities(net->forward(x.flip({3})), multi_label_));
   }
+  probabilities.insert(probabilities.end(), mirrored.begin(), mirrored.end());
   return torch::cat(probabilities);
 }
 
@@ -646,20 +654,20 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   double budget = options_.time_budget_seconds;
   double planned_features = use_backbone ? 2.0 * (train_.size() + val_.size()) / kTrunkImagesPerSecond : 0;
   double remaining = std::max(budget - planned_features, 0.2 * budget);
+  double count = static_cast<double>(train_.size());
+  bool auto_family = family == ModelFamily::kAuto;
+  bool fine_tune = family == ModelFamily::kFineTune ||
+                   (auto_family && remaining * kAutoShare.fine_tune * kFineTuneImagesPerSecond >= kMinFineTuneEpochs * count);
+  bool scratch = family == ModelFamily::kScratch || !use_backbone ||
+                 (auto_family && remaining * kAutoShare.scratch * kScratchImagesPerSecond >= kMinScratchEpochs * count);
+  double conv_head_share = 1.0 - (fine_tune ? kAutoShare.fine_tune : 0) - (scratch ? kAutoShare.scratch : 0);
   if (use_backbone) {
     ExtractFeatures();
     Member head = TrainFrozenHead();
-    bool auto_family = family == ModelFamily::kAuto;
-    if (auto_family || family == ModelFamily::kConvHead) {
-      TrainConvHead(remaining * (auto_family ? kAutoShare.conv_head : 0.95));
-    }
-    if (auto_family || family == ModelFamily::kFineTune) {
-      TrainFineTune(head, remaining * (auto_family ? kAutoShare.fine_tune : 0.95));
-    }
+    if (auto_family || family == ModelFamily::kConvHead) TrainConvHead(remaining * conv_head_share);
+    if (fine_tune) TrainFineTune(head, remaining * (auto_family ? kAutoShare.fine_tune : 0.95));
   }
-  if (family == ModelFamily::kAuto || family == ModelFamily::kScratch || !use_backbone) {
-    TrainScratch(remaining * (use_backbone ? kAutoShare.scratch : 0.95));
-  }
+  if (scratch) TrainScratch(remaining * (use_backbone && auto_family ? kAutoShare.scratch : 0.95));
   report_.train_seconds = SecondsSince(start_) - report_.decode_seconds - report_.feature_seconds;
   if (!options_.candidates_dir.empty()) OSPREY_RETURN_IF_ERROR(SaveCandidates());
   std::vector<size_t> chosen_idx = ChooseMembers(family == ModelFamily::kAuto);
@@ -671,6 +679,9 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
     report_.chosen += (report_.chosen.empty() ? "" : "+") + candidates_[idx].first.family;
   }
   probabilities = probabilities / static_cast<double>(chosen_idx.size());
+  report_.validation_f1_without_flip = ValidationF1(probabilities, false);
+  report_.validation_f1_with_flip = ValidationF1(probabilities, true);
+  probabilities = Served(probabilities, kTestTimeFlip);
   std::vector<ScoredExample> examples;
   for (size_t idx = 0; idx < val_.size(); ++idx) {
     torch::Tensor row = probabilities[static_cast<int64_t>(idx)].contiguous();
