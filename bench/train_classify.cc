@@ -47,6 +47,7 @@ struct TestRun {
   // be on a quiet machine (the shared VM is rarely quiet).
   std::vector<double> cpu_ms;
   size_t scored = 0;  // test images that decoded
+  std::vector<engine::ScoredExample> examples;
 };
 
 // Scores every test image with the model in `model_dir` at 1 intra-op thread, timing each call.
@@ -68,12 +69,13 @@ Result<TestRun> RunOnTest(const fs::path& model_dir, const engine::TrainingSet& 
     examples.push_back({image.labels, *scores});
   }
   run.scored = examples.size();
+  run.examples = examples;
   run.result = engine::Evaluate(predictor->labels(), predictor->multi_label(), examples);
   return run;
 }
 
 int Run(const std::string& set_dir, double budget, uint64_t seed, const std::string& model,
-        bool test_candidates, int threads) {
+        bool test_candidates, int threads, bool test_time_flip) {
   fs::path dir(set_dir);
   auto train = cli::LoadClassificationManifest(dir / "train.manifest", "");
   if (!train.ok()) {
@@ -92,6 +94,7 @@ int Run(const std::string& set_dir, double budget, uint64_t seed, const std::str
   options.backbone_dir = engine::DefaultBackboneDir();
   options.seed = seed;
   options.threads = threads;
+  options.test_time_flip = test_time_flip;
   options.time_budget_seconds = budget;
   if (test_candidates) options.candidates_dir = out.string() + "-candidates";
   options.family = model == "scratch"       ? engine::ModelFamily::kScratch
@@ -140,6 +143,7 @@ int Run(const std::string& set_dir, double budget, uint64_t seed, const std::str
               report->validation_f1_with_flip);
   std::printf("compute             %.1f GFLOP in %.1f s = %.1f GFLOP/s = %.0f %% of %.0f GFLOP/s peak\n",
               report->training_gflop, compute_seconds, gflops, 100 * gflops / kPeakGflops, kPeakGflops);
+  std::vector<std::pair<std::string, TestRun>> candidate_runs;
   for (const auto& candidate : report->candidates) {
     fs::path candidate_dir = options.candidates_dir / candidate.family;
     if (!test_candidates || !fs::exists(candidate_dir)) continue;
@@ -148,6 +152,23 @@ int Run(const std::string& set_dir, double budget, uint64_t seed, const std::str
     std::printf("candidate on test   %-12s macro-F1 %.3f, accuracy %.3f, p50 %.1f ms, thread CPU p50 %.1f ms\n",
                 candidate.family.c_str(), run->result.macro_f1_at_default, run->result.accuracy,
                 Percentile(run->latencies_ms, 0.5), Percentile(run->cpu_ms, 0.5));
+    candidate_runs.emplace_back(candidate.family, std::move(run).value());
+  }
+  // Equal-weight pairs of candidates on test, for comparison with the choice made on validation.
+  for (size_t first = 0; first < candidate_runs.size(); ++first) {
+    for (size_t second = first + 1; second < candidate_runs.size(); ++second) {
+      std::vector<engine::ScoredExample> averaged = candidate_runs[first].second.examples;
+      const auto& other = candidate_runs[second].second.examples;
+      if (averaged.size() != other.size()) continue;
+      for (size_t idx = 0; idx < averaged.size(); ++idx) {
+        for (size_t label = 0; label < averaged[idx].scores.size(); ++label) {
+          averaged[idx].scores[label] = 0.5f * (averaged[idx].scores[label] + other[idx].scores[label]);
+        }
+      }
+      auto pair_result = engine::Evaluate(train->set.labels, train->set.multi_label, averaged);
+      std::printf("ensemble on test    %s+%s macro-F1 %.3f, accuracy %.3f\n", candidate_runs[first].first.c_str(),
+                  candidate_runs[second].first.c_str(), pair_result.macro_f1_at_default, pair_result.accuracy);
+    }
   }
   fs::remove_all(out);
   if (test_candidates) fs::remove_all(options.candidates_dir);
@@ -169,8 +190,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bool test_candidates = false;
   int threads = 2;
+  bool test_time_flip = false;
+  app.add_flag("--test-time-flip", test_time_flip, "Serve the average over the image and its mirror image");
   app.add_option("--threads", threads, "Training threads")->capture_default_str();
   app.add_flag("--test-candidates", test_candidates, "Also evaluate every candidate on the test set");
   CLI11_PARSE(app, argc, argv);
-  return Run(set_dir, budget, seed, model, test_candidates, threads);
+  return Run(set_dir, budget, seed, model, test_candidates, threads, test_time_flip);
 }

@@ -44,6 +44,9 @@ struct TrainingOptions {
   int threads = 2;                     // intra-op threads while training
   double validation_fraction = 0.2;    // held out per label when no validation set is given
   ModelFamily family = ModelFamily::kAuto;
+  // Average each image's scores with its mirror image's when serving. Doubles the inference
+  // cost for a few points of F1 on some sets (docs/design/engine.md).
+  bool test_time_flip = false;
   // When set, every candidate is also saved there as its own artifact, in a folder named after
   // its family (for benchmarks that compare the candidates on test data).
   std::filesystem::path candidates_dir;
@@ -91,8 +94,8 @@ struct TrainingReport {
   double training_gflop = 0;             // estimated FLOPs spent (3x forward), in GFLOP
   bool time_guard_hit = false;
   EvaluationResult validation;  // the kept model on the validation split
-  // The kept model's validation macro-F1 without and with test-time flips (the artifact's
-  // choice is engine-wide; see kTestTimeFlip in docs/design/engine.md).
+  // The kept model's validation macro-F1 without and with test-time flips
+  // (TrainingOptions::test_time_flip decides which one the artifact serves).
   double validation_f1_without_flip = 0;
   double validation_f1_with_flip = 0;
 };

@@ -65,9 +65,6 @@ constexpr int kFineTuneFromBlock = 13;
 constexpr int kBackboneInputSize = 224;
 // Side of the trunk's output map (stride 16): 14 at 224 px.
 constexpr int kTrunkSide = kBackboneInputSize / 16;
-// Whether new artifacts average each image's scores with its mirror image's. It doubles the
-// serving cost for about a point of F1 (docs/design/engine.md), so it is off.
-constexpr bool kTestTimeFlip = false;
 // The from-scratch net: channel multiplier and input side.
 constexpr int kScratchWidth = 1;
 constexpr int kScratchInputSize = 112;
@@ -138,7 +135,7 @@ struct ModelArtifact {
   std::string family;
   int number_of_training_images = 0;
   std::vector<Member> members;
-  bool test_time_flip = kTestTimeFlip;  // artifacts written before this field: true
+  bool test_time_flip = false;  // average with the mirror image (absent in old model.json: true)
   std::string training_json = "{}";  // free-form metadata, a JSON object
   std::string metrics_json = "{}";   // validation metrics, a JSON object
 };

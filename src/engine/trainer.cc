@@ -50,6 +50,7 @@ struct {
 } constexpr kAutoShare{0.3, 0.4};
 constexpr int kMinFineTuneEpochs = 4, kMinScratchEpochs = 40;
 constexpr int kMaxConvHeadEpochs = 60;
+constexpr int kConvHeads = 1;  // seeds averaged in the conv-head candidate (3 x 6 epochs lost to 1 x 18 on objects8)
 
 struct Split {
   std::vector<image::Image> large;  // kBackboneInputSize, only with a backbone
@@ -176,11 +177,13 @@ class Trainer {
   }
   Status Prepare(const TrainingSet& train, const TrainingSet* validation);
   void ExtractFeatures();
-  double ValidationF1(torch::Tensor probabilities, bool test_time_flip = kTestTimeFlip);
+  double ValidationF1(torch::Tensor probabilities) { return ValidationF1(probabilities, options_.test_time_flip); }
+  double ValidationF1(torch::Tensor probabilities, bool test_time_flip);
   Member TrainFrozenHead();
   Member TrainFineTune(const Member& head, double seconds);
   Member TrainScratch(double seconds);
-  Member TrainConvHead(double seconds);
+  void TrainConvHeads(double seconds);
+  ConvHeadNet TrainConvHead(double seconds, uint64_t seed, int* epochs_done);
   torch::Tensor TrunkValidationProbabilities(const std::function<torch::Tensor(torch::Tensor)>& logits);
   torch::Tensor ScratchValidationProbabilities(ScratchNet& net);
   std::vector<size_t> ChooseMembers(bool allow_ensembles);
@@ -196,7 +199,9 @@ class Trainer {
   torch::Tensor train_targets_;
   // Backbone caches: block-10 activations of [originals; flips], and their top features.
   torch::Tensor train_acts_, val_acts_, train_features_, val_features_;
-  std::vector<std::pair<Member, torch::Tensor>> candidates_;  // member, validation probabilities
+  // Each candidate's members (an equal-weight ensemble when more than one) and validation
+  // probabilities ([2 * n]: originals, then mirror images).
+  std::vector<std::pair<std::vector<Member>, torch::Tensor>> candidates_;
   Clock::time_point start_;
 };
 
@@ -354,6 +359,9 @@ Member Trainer::TrainFrozenHead() {
   double best_f1 = -1;
   torch::Tensor best_probabilities;
   int step_count = 0;
+  // Full-batch steps on a [2n, 1856] matrix are too small for two threads: OpenMP's barriers
+  // cost more than they save, and far more when another process holds a core.
+  at::set_num_threads(1);
   for (double penalty : kHeadPenalties) {
     torch::manual_seed(options_.seed);
     torch::nn::Linear head(kBackboneFeatureDim, num_labels);
@@ -375,6 +383,7 @@ Member Trainer::TrainFrozenHead() {
       best_probabilities = probabilities;
     }
   }
+  at::set_num_threads(std::max(1, options_.threads));
   Member member;
   member.family = "frozen-head";
   member.input_size = kBackboneInputSize;
@@ -389,7 +398,7 @@ Member Trainer::TrainFrozenHead() {
   }
   member.backbone->eval();
   report_.candidates.push_back({member.family, best_f1, SecondsSince(start), 150, CpuSeconds() - cpu_start});
-  candidates_.emplace_back(member, best_probabilities);
+  candidates_.push_back({{member}, best_probabilities});
   return member;
 }
 
@@ -457,7 +466,7 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
   report_.training_gflop += 3.0 * 2 * kTopMacs * count * epoch / 1e9;
   Member member{"fine-tune", kBackboneInputSize, net, nullptr};
   report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
-  candidates_.emplace_back(member, val_probabilities);
+  candidates_.push_back({{member}, val_probabilities});
   return member;
 }
 
@@ -472,10 +481,29 @@ torch::Tensor Trainer::TrunkValidationProbabilities(
   return torch::cat(probabilities);
 }
 
-Member Trainer::TrainConvHead(double seconds) {
+// Trains kConvHeads conv heads with different seeds, each for a share of `seconds`; the
+// candidate is their average. The heads share the trunk, so at inference each costs ~1 ms.
+void Trainer::TrainConvHeads(double seconds) {
   auto start = Clock::now();
   double cpu_start = CpuSeconds();
-  torch::manual_seed(options_.seed + 3);
+  std::vector<Member> members;
+  torch::Tensor sum;
+  int epochs = 0;
+  for (int head_idx = 0; head_idx < kConvHeads; ++head_idx) {
+    ConvHeadNet net = TrainConvHead(seconds / kConvHeads, options_.seed + 3 + 100 * head_idx, &epochs);
+    torch::Tensor probabilities =
+        TrunkValidationProbabilities([&](torch::Tensor x) { return net->forward(x); });
+    sum = sum.defined() ? sum + probabilities : probabilities;
+    members.push_back({"conv-head", kBackboneInputSize, nullptr, nullptr, net});
+  }
+  torch::Tensor val_probabilities = sum / static_cast<double>(kConvHeads);
+  report_.candidates.push_back({"conv-head", ValidationF1(val_probabilities), SecondsSince(start), epochs,
+                                CpuSeconds() - cpu_start});
+  candidates_.push_back({members, val_probabilities});
+}
+
+ConvHeadNet Trainer::TrainConvHead(double seconds, uint64_t seed, int* epochs_done) {
+  torch::manual_seed(seed);
   ConvHeadNet net(backbone_, kConvHeadWidth, static_cast<int>(labels_.size()));
   ToChannelsLast(*net);
   std::vector<torch::Tensor> params = net->features->parameters();
@@ -505,12 +533,9 @@ Member Trainer::TrainConvHead(double seconds) {
     if (SecondsSince(start_) > TimeGuardSeconds()) report_.time_guard_hit = true;
   }
   net->eval();
-  torch::Tensor val_probabilities = TrunkValidationProbabilities([&](torch::Tensor x) { return net->forward(x); });
   report_.training_gflop += 3.0 * 2 * kConvHeadMacs * steps_per_epoch * batch_size * epoch / 1e9;
-  Member member{"conv-head", kBackboneInputSize, nullptr, nullptr, net};
-  report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
-  candidates_.emplace_back(member, val_probabilities);
-  return member;
+  *epochs_done += epoch;
+  return net;
 }
 
 // Random flip, translation (reflect-padded crop) and brightness/contrast per image.
@@ -583,7 +608,7 @@ Member Trainer::TrainScratch(double seconds) {
   report_.training_gflop += 3.0 * 2 * kScratchMacs * steps_per_epoch * batch_size * epoch / 1e9;
   Member member{"scratch", kScratchInputSize, nullptr, net};
   report_.candidates.push_back({member.family, ValidationF1(val_probabilities), SecondsSince(start), epoch, CpuSeconds() - cpu_start});
-  candidates_.emplace_back(member, val_probabilities);
+  candidates_.push_back({{member}, val_probabilities});
   return member;
 }
 
@@ -615,7 +640,7 @@ std::vector<size_t> Trainer::ChooseMembers(bool allow_ensembles) {
     std::string name;
     for (size_t idx : subset) {
       sum += candidates_[idx].second;
-      name += (name.empty() ? "" : "+") + candidates_[idx].first.family;
+      name += (name.empty() ? "" : "+") + report_.candidates[idx].family;
     }
     double f1 = ValidationF1(sum / static_cast<double>(subset.size()));
     report_.candidates.push_back({name, f1, 0, 0});
@@ -629,14 +654,15 @@ std::vector<size_t> Trainer::ChooseMembers(bool allow_ensembles) {
 
 // Saves every candidate as its own artifact (benchmarks compare them on test data).
 Status Trainer::SaveCandidates() {
-  for (const auto& [member, probabilities] : candidates_) {
+  for (size_t idx = 0; idx < candidates_.size(); ++idx) {
     ModelArtifact artifact;
     artifact.labels = labels_;
     artifact.multi_label = multi_label_;
-    artifact.family = member.family;
-    artifact.members = {member};
+    artifact.family = report_.candidates[idx].family;
+    artifact.members = candidates_[idx].first;
     artifact.thresholds.assign(labels_.size(), 0.5f);
-    OSPREY_RETURN_IF_ERROR(SaveArtifact(artifact, options_.candidates_dir / member.family));
+    artifact.test_time_flip = options_.test_time_flip;
+    OSPREY_RETURN_IF_ERROR(SaveArtifact(artifact, options_.candidates_dir / artifact.family));
   }
   return Status::Ok();
 }
@@ -664,7 +690,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   if (use_backbone) {
     ExtractFeatures();
     Member head = TrainFrozenHead();
-    if (auto_family || family == ModelFamily::kConvHead) TrainConvHead(remaining * conv_head_share);
+    if (auto_family || family == ModelFamily::kConvHead) TrainConvHeads(remaining * conv_head_share);
     if (fine_tune) TrainFineTune(head, remaining * (auto_family ? kAutoShare.fine_tune : 0.95));
   }
   if (scratch) TrainScratch(remaining * (use_backbone && auto_family ? kAutoShare.scratch : 0.95));
@@ -674,14 +700,14 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   std::vector<Member> chosen;
   torch::Tensor probabilities;
   for (size_t idx : chosen_idx) {
-    chosen.push_back(candidates_[idx].first);
+    chosen.insert(chosen.end(), candidates_[idx].first.begin(), candidates_[idx].first.end());
     probabilities = probabilities.defined() ? probabilities + candidates_[idx].second : candidates_[idx].second;
-    report_.chosen += (report_.chosen.empty() ? "" : "+") + candidates_[idx].first.family;
+    report_.chosen += (report_.chosen.empty() ? "" : "+") + report_.candidates[idx].family;
   }
   probabilities = probabilities / static_cast<double>(chosen_idx.size());
   report_.validation_f1_without_flip = ValidationF1(probabilities, false);
   report_.validation_f1_with_flip = ValidationF1(probabilities, true);
-  probabilities = Served(probabilities, kTestTimeFlip);
+  probabilities = Served(probabilities, options_.test_time_flip);
   std::vector<ScoredExample> examples;
   for (size_t idx = 0; idx < val_.size(); ++idx) {
     torch::Tensor row = probabilities[static_cast<int64_t>(idx)].contiguous();
@@ -695,6 +721,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   artifact.family = report_.chosen;
   artifact.number_of_training_images = report_.num_training_images;
   artifact.members = chosen;
+  artifact.test_time_flip = options_.test_time_flip;
   for (const LabelMetrics& metrics : report_.validation.per_label) {
     artifact.thresholds.push_back(static_cast<float>(metrics.threshold));
   }
