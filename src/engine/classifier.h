@@ -56,7 +56,8 @@ struct TrainingOptions {
 class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;
-  // `stage` is one of "decode", "features", "head", "fine-tune", "scratch"; done <= total.
+  // `stage` is one of "decode", "features", "head", "conv-head", "fine-tune", "scratch";
+  // done <= total.
   virtual void OnProgress(std::string_view stage, int done, int total) = 0;
   // A human-readable note (e.g. that the backbone is absent).
   virtual void OnMessage(std::string_view message) = 0;
