@@ -181,6 +181,7 @@ int RunTrainClassifier(const TrainFlags& flags) {
   options.family = flags.model == "scratch"       ? engine::ModelFamily::kScratch
                    : flags.model == "frozen-head" ? engine::ModelFamily::kFrozenHead
                    : flags.model == "fine-tune"   ? engine::ModelFamily::kFineTune
+                   : flags.model == "conv-head"   ? engine::ModelFamily::kConvHead
                                                   : engine::ModelFamily::kAuto;
   ProgressBar progress;
   auto report = engine::TrainClassifier(train->set, validation ? &validation->set : nullptr, options, &progress);
@@ -237,8 +238,8 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--model", flags->model,
-                  "Classifier family: auto, scratch, frozen-head, fine-tune")
-      ->check(CLI::IsMember({"auto", "scratch", "frozen-head", "fine-tune"}))
+                  "Classifier family: auto, scratch, frozen-head, fine-tune, conv-head")
+      ->check(CLI::IsMember({"auto", "scratch", "frozen-head", "fine-tune", "conv-head"}))
       ->capture_default_str();
   cmd->add_option(
          "--input-size", flags->input_size,

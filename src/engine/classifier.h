@@ -30,7 +30,7 @@ struct TrainingSet {
 
 // Which model family to train. kAuto trains every applicable family within the time budget and
 // keeps the one (or the ensemble of two) with the best validation score.
-enum class ModelFamily { kAuto, kScratch, kFrozenHead, kFineTune };
+enum class ModelFamily { kAuto, kScratch, kFrozenHead, kFineTune, kConvHead };
 
 // Options, like leveldb's Options: plain data with documented defaults.
 struct TrainingOptions {
@@ -44,13 +44,20 @@ struct TrainingOptions {
   int threads = 2;                     // intra-op threads while training
   double validation_fraction = 0.2;    // held out per label when no validation set is given
   ModelFamily family = ModelFamily::kAuto;
+  // Average each image's scores with its mirror image's when serving. Doubles the inference
+  // cost for a few points of F1 on some sets (docs/design/engine.md).
+  bool test_time_flip = false;
+  // When set, every candidate is also saved there as its own artifact, in a folder named after
+  // its family (for benchmarks that compare the candidates on test data).
+  std::filesystem::path candidates_dir;
 };
 
 // Progress callbacks. Called from the training thread; implementations must not block for long.
 class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;
-  // `stage` is one of "decode", "features", "head", "fine-tune", "scratch"; done <= total.
+  // `stage` is one of "decode", "features", "head", "conv-head", "fine-tune", "scratch";
+  // done <= total.
   virtual void OnProgress(std::string_view stage, int done, int total) = 0;
   // A human-readable note (e.g. that the backbone is absent).
   virtual void OnMessage(std::string_view message) = 0;
@@ -62,10 +69,14 @@ struct SkippedImage {
 };
 
 struct CandidateResult {
-  std::string family;           // "frozen-head", "fine-tune", "scratch", "ensemble"
+  std::string family;           // "frozen-head", "fine-tune", "conv-head", "scratch", or members
+                                // joined by "+" for an ensemble
   double validation_f1 = 0;     // macro-F1 of the default decision on the validation split
   double seconds = 0;           // wall time spent training it
   int epochs = 0;
+  // Process CPU time (all threads) spent training it: on a busy machine a better estimate
+  // than the wall time of what it costs on a quiet one (docs/design/engine.md, cost model).
+  double cpu_seconds = 0;
 };
 
 struct TrainingReport {
@@ -77,12 +88,17 @@ struct TrainingReport {
   std::vector<SkippedImage> skipped;
   double decode_seconds = 0;
   double feature_seconds = 0;            // backbone feature extraction (incl. flips)
+  double feature_cpu_seconds = 0;        // the same, process CPU time
   double feature_images_per_second = 0;  // backbone forward passes per second
   double train_seconds = 0;              // all candidates
   double total_seconds = 0;
   double training_gflop = 0;             // estimated FLOPs spent (3x forward), in GFLOP
   bool time_guard_hit = false;
   EvaluationResult validation;  // the kept model on the validation split
+  // The kept model's validation macro-F1 without and with test-time flips
+  // (TrainingOptions::test_time_flip decides which one the artifact serves).
+  double validation_f1_without_flip = 0;
+  double validation_f1_with_flip = 0;
 };
 
 // Trains a classifier and writes the artifact to options.output_dir.

@@ -141,6 +141,39 @@ TEST_F(ClassifierTest, SameSeedGivesIdenticalMetrics) {
   EXPECT_EQ((*a)->thresholds(), (*b)->thresholds());
 }
 
+// The conv head on the pretrained trunk: reproducible for a seed, and the artifact serves the
+// same scores after a round trip. Needs the backbone cache (scripts/fetch_backbone.sh).
+TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
+  if (!CheckBackbone(DefaultBackboneDir()).ok()) GTEST_SKIP() << "no backbone in " << DefaultBackboneDir();
+  TrainingSet train = MakeSet("train", 8, false, 5);
+  auto options = [&](const std::string& out) {
+    TrainingOptions result = Options(out);
+    result.backbone_dir = DefaultBackboneDir();
+    result.family = ModelFamily::kConvHead;
+    return result;
+  };
+  auto first = TrainClassifier(train, nullptr, options("first"), nullptr);
+  auto second = TrainClassifier(train, nullptr, options("second"), nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(second.ok());
+  ASSERT_FALSE(first->time_guard_hit);
+  ASSERT_EQ(first->candidates.size(), 2u);  // frozen-head, conv-head
+  EXPECT_EQ(first->candidates[1].family, "conv-head");
+  EXPECT_EQ(first->candidates[1].validation_f1, second->candidates[1].validation_f1);
+  EXPECT_EQ(first->validation.f1, second->validation.f1);
+  auto a = Predictor::Load(dir_ / "first");
+  auto b = Predictor::Load(dir_ / "second");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->family(), first->chosen);
+  std::ifstream in(train.images[0].path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto scores_a = (*a)->Scores(bytes);
+  auto scores_b = (*b)->Scores(bytes);
+  ASSERT_TRUE(scores_a.ok() && scores_b.ok());
+  EXPECT_EQ(*scores_a, *scores_b);
+  EXPECT_NEAR(scores_a->at(0) + scores_a->at(1) + scores_a->at(2), 1.0, 1e-4);
+}
+
 TEST_F(ClassifierTest, MultiLabelLearnsPerLabelThresholds) {
   TrainingSet train = MakeSet("train", 16, true, 4);
   TrainingSet test = MakeSet("test", 8, true, 5);

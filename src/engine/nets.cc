@@ -223,10 +223,10 @@ Result<MobileNetV2> LoadBackbone(const std::filesystem::path& dir) {
 
 namespace {
 struct ConvBnReluImpl : torch::nn::Module {
-  ConvBnReluImpl(int in, int out, int stride) {
-    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3)
+  ConvBnReluImpl(int in, int out, int stride, int kernel = 3) {
+    conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
                                                          .stride(stride)
-                                                         .padding(1)
+                                                         .padding(kernel / 2)
                                                          .bias(false)));
     bn = register_module("bn", torch::nn::BatchNorm2d(out));
   }
@@ -294,19 +294,34 @@ torch::Tensor FineTuneNetImpl::Classify(torch::Tensor features) {
   return fc->forward(F::dropout(features, F::DropoutFuncOptions().p(0.2).training(is_training())));
 }
 
+ConvHeadNetImpl::ConvHeadNetImpl(MobileNetV2 source, int width, int num_labels) {
+  trunk = register_module("trunk", MobileNetV2());
+  CopyState(*source, *trunk);
+  torch::nn::Sequential seq;
+  seq->push_back(ConvBnRelu(96, width, 1, /*kernel=*/1));
+  seq->push_back(ConvBnRelu(width, width, 1));
+  seq->push_back(ConvBnRelu(width, 2 * width, 2));
+  features = register_module("features", seq);
+  fc = register_module("fc", torch::nn::Linear(2 * width, num_labels));
+}
+
+torch::Tensor ConvHeadNetImpl::forward(torch::Tensor trunk_activations) {
+  torch::Tensor pooled = features->forward(trunk_activations).mean({2, 3});
+  return fc->forward(F::dropout(pooled, F::DropoutFuncOptions().p(0.3).training(is_training())));
+}
+
 torch::Tensor ToProbabilities(torch::Tensor logits, bool multi_label) {
   return multi_label ? torch::sigmoid(logits) : torch::softmax(logits, 1);
 }
 
-torch::Tensor Member::Logits(torch::Tensor images) {
-  if (backbone) return backbone->forward(backbone->top->Trunk(images, kFineTuneFromBlock));
-  return scratch->forward(images);
+MobileNetV2 Member::Trunk() const {
+  if (backbone) return backbone->top;
+  if (conv_head) return conv_head->trunk;
+  return nullptr;
 }
 
-torch::Tensor Member::Probabilities(torch::Tensor images, bool multi_label) {
-  torch::Tensor direct = ToProbabilities(Logits(images), multi_label);
-  torch::Tensor flipped = ToProbabilities(Logits(images.flip({3})), multi_label);
-  return (direct + flipped) * 0.5;
+torch::Tensor Member::FromTrunk(torch::Tensor trunk_activations) {
+  return backbone ? backbone->forward(trunk_activations) : conv_head->forward(trunk_activations);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,13 +341,16 @@ Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& 
       std::string file = "member" + std::to_string(member_idx) + ".pt";
       if (member.backbone) {
         torch::save(member.backbone, (dir / file).string());
+      } else if (member.conv_head) {
+        torch::save(member.conv_head, (dir / file).string());
       } else {
         torch::save(member.scratch, (dir / file).string());
       }
       members.push_back({{"family", member.family},
                          {"input_size", member.input_size},
                          {"weights", file},
-                         {"scratch_width", kScratchWidth}});
+                         {"scratch_width", kScratchWidth},
+                         {"conv_head_width", kConvHeadWidth}});
     }
     nlohmann::json model = {
         {"format", kArtifactFormat},
@@ -345,7 +363,7 @@ Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& 
         // How Predictor turns bytes into input; recorded so other runtimes can reproduce it.
         {"preprocessing",
          {{"color", "RGB"}, {"scale", "pixel/255"}, {"resize", "stretch to input_size, area"},
-          {"test_time_flip", true}}},
+          {"test_time_flip", artifact.test_time_flip}}},
         {"members", members},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
@@ -372,6 +390,7 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
     artifact.family = model.at("family").get<std::string>();
     artifact.number_of_training_images = model.value("number_of_training_images", 0);
     artifact.thresholds = model.at("thresholds").get<std::vector<float>>();
+    artifact.test_time_flip = model.at("preprocessing").value("test_time_flip", true);
     artifact.training_json = model.at("training").dump();
     artifact.metrics_json = model.at("metrics").dump();
     int num_labels = static_cast<int>(artifact.labels.size());
@@ -385,6 +404,11 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
         torch::load(member.scratch, weights);
         ToChannelsLast(*member.scratch);
         member.scratch->eval();
+      } else if (member.family == "conv-head") {
+        member.conv_head = ConvHeadNet(MobileNetV2(), entry.at("conv_head_width").get<int>(), num_labels);
+        torch::load(member.conv_head, weights);
+        ToChannelsLast(*member.conv_head);
+        member.conv_head->eval();
       } else {
         member.backbone = FineTuneNet(MobileNetV2(), num_labels);
         torch::load(member.backbone, weights);

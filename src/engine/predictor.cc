@@ -19,30 +19,35 @@ class TorchPredictor : public Predictor {
 
   Result<std::vector<float>> Scores(std::string_view image_bytes) override {
     try {
-      torch::NoGradGuard no_grad;
+      c10::InferenceMode inference_mode;
       torch::Tensor sum;
-      auto add = [&](torch::Tensor probabilities) {
+      auto add = [&](torch::Tensor logits) {
+        torch::Tensor probabilities = ToProbabilities(logits, multi_label_).mean(0, /*keepdim=*/true);
         sum = sum.defined() ? sum + probabilities : probabilities;
       };
-      // Backbone members share the frozen trunk (blocks below kFineTuneFromBlock are never
-      // trained), so it runs once, on the image and its mirror image as one batch of 2.
+      // Members with a backbone share its frozen trunk (blocks below kFineTuneFromBlock are
+      // never trained), so it runs once (with test-time flips: on the image and its mirror
+      // image as one batch of 2).
       torch::Tensor trunk;
       for (Member& member : artifact_.members) {
-        if (member.backbone && trunk.defined()) {
-          add(ToProbabilities(member.backbone->forward(trunk), multi_label_).mean(0, true));
+        MobileNetV2 backbone = member.Trunk();
+        if (backbone && trunk.defined()) {
+          add(member.FromTrunk(trunk));
           continue;
         }
         OSPREY_ASSIGN_OR_RETURN(
             image::Image decoded,
             image::DecodeAndResize(image_bytes, member.input_size, member.input_size));
         torch::Tensor x = ImagesToTensor({decoded.rgb.data()}, member.input_size);
-        x = torch::cat({x, x.flip({3})}).contiguous(torch::MemoryFormat::ChannelsLast);
-        if (!member.backbone) {
-          add(ToProbabilities(member.scratch->forward(x), multi_label_).mean(0, /*keepdim=*/true));
+        if (artifact_.test_time_flip) {
+          x = torch::cat({x, x.flip({3})}).contiguous(torch::MemoryFormat::ChannelsLast);
+        }
+        if (!backbone) {
+          add(member.scratch->forward(x));
           continue;
         }
-        trunk = member.backbone->top->Trunk(x, kFineTuneFromBlock);
-        add(ToProbabilities(member.backbone->forward(trunk), multi_label_).mean(0, true));
+        trunk = backbone->Trunk(x, kFineTuneFromBlock);
+        add(member.FromTrunk(trunk));
       }
       torch::Tensor mean = (sum / static_cast<double>(artifact_.members.size())).contiguous();
       const float* data = mean.data_ptr<float>();
