@@ -133,7 +133,9 @@ class VersionsTest(unittest.TestCase):
             confidences = [l["Confidence"] for l in labels]
             self.assertEqual(confidences, sorted(confidences, reverse=True))
             correct += labels[0]["Name"] == label
-        self.assertGreater(correct / len(held_out), 0.25, "top-1 on held-out images")
+        # Smoke-size model (20 images a label, 15 s): about 0.34 top-1 on its test split; chance
+        # is 0.125. 40 images keep the estimate's noise well inside that gap.
+        self.assertGreater(correct / len(held_out), 0.2, "top-1 on held-out images")
         _, out, _ = s.aws("rekognition", "detect-custom-labels", "--project-version-arn",
                           version_arn, "--image", '{"S3Object":{"Bucket":"train-bucket",'
                           '"Name":"objects8/images/test/bird/test-bird-00000.jpg"}}',
@@ -153,7 +155,7 @@ class VersionsTest(unittest.TestCase):
         out = []
         test_dir = os.path.join(DATA, "images", "test")
         for label in sorted(os.listdir(test_dir)):
-            for name in sorted(os.listdir(os.path.join(test_dir, label)))[:2]:
+            for name in sorted(os.listdir(os.path.join(test_dir, label)))[:5]:
                 out.append((os.path.join(test_dir, label, name), label))
         return out
 
