@@ -3,7 +3,12 @@
 //
 //   bash ../shared/datagen/make_sets.sh /tmp/dg bench
 //   build/bench/train_detect --set /tmp/dg/scenes [--budget 180] [--size 320] [--seed 1]
-//                            [--out DIR] [--draw DIR] [--no-val]
+//                            [--out DIR] [--draw DIR] [--no-val] [--epochs N]
+//                            [--feature-cache FILE] [--train-map] [--backbone-dir DIR] [--threads N]
+//
+// --feature-cache reuses the frozen-backbone features across runs with the same set and size
+// (experiments on the head only; delete the file when the data or the backbone changes).
+// --train-map also evaluates on the training images (over- or under-fitting).
 //
 // Prints mAP@0.5, average recall, per-label AP/F1/precision/recall/threshold, decode/feature/
 // head times, and p50/p99 latency of DetectionPredictor::Detect (decode included) per image.
@@ -74,6 +79,10 @@ int main(int argc, char** argv) {
     else if (flag == "--seed") options.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (flag == "--epochs") options.max_epochs = std::atoi(next().c_str());
     else if (flag == "--no-val") use_val = false;
+    else if (flag == "--feature-cache") options.feature_cache_file = next();
+    else if (flag == "--threads") options.threads = std::atoi(next().c_str());
+    else if (flag == "--train-map") options.evaluate_training_images = true;
+    else if (flag == "--backbone-dir") options.backbone_dir = next();
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -105,8 +114,14 @@ int main(int argc, char** argv) {
               report->decode_seconds, report->feature_seconds, report->train_seconds,
               report->total_seconds, options.time_budget_seconds,
               report->time_guard_hit ? " TIME GUARD HIT" : "");
-  std::printf("validation: mAP@0.5 %.3f, AR %.3f, F1 %.3f\n", report->validation.average_precision,
-              report->validation.average_recall, report->validation.result.f1);
+  std::printf("backbone: %s\n", report->backbone_used ? "mobilenet_v2 (frozen)" : "none (trained from scratch)");
+  std::printf("validation: mAP@0.5 %.3f, AR %.3f, F1 %.3f, box label accuracy %.3f\n",
+              report->validation.average_precision, report->validation.average_recall,
+              report->validation.result.f1, report->validation_label_accuracy);
+  if (options.evaluate_training_images) {
+    std::printf("training images: mAP@0.5 %.3f, AR %.3f, F1 %.3f\n", report->training.average_precision,
+                report->training.average_recall, report->training.result.f1);
+  }
 
   engine::SetEngineThreads(1);
   auto predictor = engine::DetectionPredictor::Load(out_dir);
