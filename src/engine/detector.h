@@ -1,8 +1,10 @@
 // Object detection: training (TrainDetector) and inference (DetectionPredictor) on plain
 // structs. This is the engine's public detection interface; it does not include LibTorch.
-// Model: an anchor-free, CenterNet-style head (class heatmaps plus box size and centre offset at
-// stride 8) on a small feature pyramid built from the frozen pretrained MobileNetV2 (strides 8,
-// 16 and 32), on a letterboxed square input. See docs/design/detection.md.
+// Model: an anchor-free, CenterNet-style head (a class-agnostic centre heatmap plus box size and
+// centre offset at stride 8) and a box classifier on the features averaged inside each box, on a
+// small feature pyramid (strides 8, 16 and 32) of the frozen pretrained MobileNetV2, or of a
+// small dense trunk trained from scratch when the backbone is absent; letterboxed square input.
+// See docs/design/detection.md.
 #pragma once
 
 #include <cstdint>
@@ -52,6 +54,11 @@ struct DetectorOptions {
   int input_size = 320;              // letterbox side in pixels; a multiple of 32
   double validation_fraction = 0.15; // held out (seeded) when no validation set is given
   int max_epochs = 0;                // > 0 caps the epochs the cost model allows (for tests)
+  // Benchmarks only: when set, the frozen-backbone features of the training and validation
+  // images are read from this file if it holds features of the same shape, else computed and
+  // written there. The caller keeps the file in step with the data; the model is unchanged.
+  std::filesystem::path feature_cache_file;
+  bool evaluate_training_images = false;  // also fill DetectorTrainingReport::training
 };
 
 struct DetectorTrainingReport {
@@ -65,15 +72,21 @@ struct DetectorTrainingReport {
   double train_seconds = 0;    // the head
   double total_seconds = 0;
   bool time_guard_hit = false;
+  bool backbone_used = false;  // false: the backbone was absent; trained from scratch
+  // Top-1 accuracy of the box classifier on the validation images' true boxes.
+  double validation_label_accuracy = 0;
   DetectionEvaluation validation;  // the saved model on the validation images
+  DetectionEvaluation training;    // on the training images (evaluate_training_images only)
 };
 
 // Trains a detector and writes the artifact to options.output_dir. `validation` may be null:
 // then a seeded validation_fraction is held out of `train` (which must have >= 10 images;
 // smaller sets choose thresholds on the training images). Images that cannot be read or
 // decoded, and images with a box outside the image or of zero size, are skipped and listed.
-// Returns kInvalidArgument when no usable image or no box remains, kAlreadyExists when
-// output_dir exists, kNotFound when the backbone is missing, kInternal for engine failures.
+// When the backbone is absent, a small dense trunk is trained from scratch with the same head
+// (observer->OnMessage says so; report.backbone_used is false; model.json says "backbone":
+// "none"). Returns kInvalidArgument when no usable image or no box remains, kAlreadyExists
+// when output_dir exists, kInternal for engine failures.
 Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
                                              const DetectionTrainingSet* validation,
                                              const DetectorOptions& options,

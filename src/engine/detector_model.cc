@@ -30,14 +30,25 @@ PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
 }
 
 namespace {
-// `layers` times 3x3 conv, batch norm, ReLU, flat (a Sequential cannot hold a Sequential).
+// 3x3 conv (no bias), batch norm, ReLU.
+void AddConvBnRelu(torch::nn::Sequential& seq, int in, int out, int stride) {
+  seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+  seq->push_back(torch::nn::BatchNorm2d(out));
+  seq->push_back(torch::nn::ReLU());
+}
+
+// `layers` times 3x3 conv-BN-ReLU at `width`, flat (a Sequential cannot hold a Sequential).
 torch::nn::Sequential ConvBnRelu(int width, int layers) {
   torch::nn::Sequential seq;
-  for (int layer = 0; layer < layers; ++layer) {
-    seq->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(width, width, 3).padding(1).bias(false)));
-    seq->push_back(torch::nn::BatchNorm2d(width));
-    seq->push_back(torch::nn::ReLU());
-  }
+  for (int layer = 0; layer < layers; ++layer) AddConvBnRelu(seq, width, width, 1);
+  return seq;
+}
+
+// A stride-2 conv-BN-ReLU into `out` channels, then `extra` more at `out`.
+torch::nn::Sequential DownStage(int in, int out, int extra) {
+  torch::nn::Sequential seq;
+  AddConvBnRelu(seq, in, out, 2);
+  for (int layer = 0; layer < extra; ++layer) AddConvBnRelu(seq, out, out, 1);
   return seq;
 }
 
@@ -46,19 +57,69 @@ torch::Tensor UpsampleTo(torch::Tensor x, torch::Tensor like) {
                                .size(std::vector<int64_t>{like.size(2), like.size(3)})
                                .mode(torch::kNearest));
 }
+
+// [K, h * w] averaging weights: for each box the cells whose centres lie inside it, or the
+// cell under its centre when it covers none.
+torch::Tensor PoolingWeights(const std::vector<Box>& boxes, int64_t height, int64_t width, float stride) {
+  torch::Tensor weights = torch::zeros({static_cast<int64_t>(boxes.size()), height * width});
+  auto w = weights.accessor<float, 2>();
+  auto cells = [stride](float low, float high, int64_t limit, int64_t* first, int64_t* last) {
+    *first = std::max<int64_t>(0, static_cast<int64_t>(std::ceil(low / stride - 0.5f)));
+    *last = std::min<int64_t>(limit - 1, static_cast<int64_t>(std::floor(high / stride - 0.5f)));
+    if (*first > *last) {
+      *first = *last = std::clamp<int64_t>(static_cast<int64_t>((low + high) / 2 / stride), 0, limit - 1);
+    }
+  };
+  for (size_t box_idx = 0; box_idx < boxes.size(); ++box_idx) {
+    const Box& box = boxes[box_idx];
+    int64_t x0, x1, y0, y1;
+    cells(box.left, box.right(), width, &x0, &x1);
+    cells(box.top, box.bottom(), height, &y0, &y1);
+    float share = 1.0f / static_cast<float>((x1 - x0 + 1) * (y1 - y0 + 1));
+    for (int64_t y = y0; y <= y1; ++y) {
+      for (int64_t x = x0; x <= x1; ++x) w[static_cast<int64_t>(box_idx)][y * width + x] = share;
+    }
+  }
+  return weights;
+}
+
+torch::Tensor PoolLevel(const torch::Tensor& map, const std::vector<Box>& boxes, float stride) {
+  int64_t channels = map.size(0), height = map.size(1), width = map.size(2);
+  torch::Tensor flat = map.to(torch::kFloat).reshape({channels, height * width});
+  return PoolingWeights(boxes, height, width, stride).mm(flat.t());
+}
 }  // namespace
 
-DetectorHeadImpl::DetectorHeadImpl(int labels, int width) : num_labels(labels) {
+ScratchTrunkImpl::ScratchTrunkImpl() {
+  torch::nn::Sequential stem_layers;
+  AddConvBnRelu(stem_layers, 3, 24, 2);
+  AddConvBnRelu(stem_layers, 24, 32, 2);
+  AddConvBnRelu(stem_layers, 32, 32, 1);
+  stem = register_module("stem", stem_layers);
+  stage3 = register_module("stage3", DownStage(32, kScratchPyramid.c3, 1));
+  stage4 = register_module("stage4", DownStage(kScratchPyramid.c3, kScratchPyramid.c4, 1));
+  stage5 = register_module("stage5", DownStage(kScratchPyramid.c4, kScratchPyramid.c5, 1));
+}
+
+PyramidFeatures ScratchTrunkImpl::forward(torch::Tensor images) {
+  PyramidFeatures features;
+  features.c3 = stage3->forward(stem->forward((images - 0.5) / 0.25));
+  features.c4 = stage4->forward(features.c3);
+  features.c5 = stage5->forward(features.c4);
+  return features;
+}
+
+DetectorHeadImpl::DetectorHeadImpl(PyramidChannels channels, int width) {
   // Context at stride 16 is cheap (a quarter of the cells), so the wide layers live there; the
   // stride-8 level only refines positions for small objects.
   int wide = 2 * width;
-  lateral3 = register_module("lateral3", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC3Channels, width, 1)));
-  lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC4Channels, wide, 1)));
-  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(kC5Channels, wide, 1)));
+  lateral3 = register_module("lateral3", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c3, width, 1)));
+  lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c4, wide, 1)));
+  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c5, wide, 1)));
   mid = register_module("mid", ConvBnRelu(wide, /*layers=*/2));
   reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(wide, width, 1)));
   tower = register_module("tower", ConvBnRelu(width, /*layers=*/1));
-  heat = register_module("heat", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, num_labels, 1)));
+  heat = register_module("heat", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 1, 1)));
   regression = register_module("regression", torch::nn::Conv2d(torch::nn::Conv2dOptions(width, 4, 1)));
   torch::NoGradGuard no_grad;
   // Focal-loss prior (Lin et al. 2017): start every cell at p = 0.1 so the loss is not swamped
@@ -76,31 +137,59 @@ torch::Tensor DetectorHeadImpl::forward(torch::Tensor c3, torch::Tensor c4, torc
   return torch::cat({heat->forward(p3), regression->forward(p3)}, 1);
 }
 
-std::vector<Detection> DecodeHeadOutput(torch::Tensor output, int num_labels, float min_score,
-                                        int max_candidates) {
-  torch::Tensor heat = torch::sigmoid(output.slice(0, 0, num_labels)).contiguous();
+BoxClassifierImpl::BoxClassifierImpl(int in_features, int num_labels) {
+  dropout = register_module("dropout", torch::nn::Dropout(0.2));
+  out = register_module("out", torch::nn::Linear(in_features, num_labels));
+}
+
+torch::Tensor BoxClassifierImpl::forward(torch::Tensor pooled) {
+  return out->forward(dropout->forward(pooled));
+}
+
+torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes) {
+  return torch::cat({PoolLevel(c4, boxes, 2 * kDetectorStride), PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
+}
+
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
+                                        const torch::Tensor& c5, BoxClassifier& classifier,
+                                        float min_score, int max_candidates) {
+  torch::Tensor heat = torch::sigmoid(output.slice(0, 0, 1).to(torch::kFloat)).contiguous();
   torch::Tensor peaks = F::max_pool2d(heat.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
   torch::Tensor scores = (heat * (heat == peaks)).reshape({-1});
   int64_t k = std::min<int64_t>(max_candidates, scores.numel());
   auto [top_scores, top_index] = scores.topk(k);
-  torch::Tensor regression = output.slice(0, num_labels).to(torch::kFloat).contiguous();
+  torch::Tensor regression = output.slice(0, 1, 5).to(torch::kFloat).contiguous();
   auto reg = regression.accessor<float, 3>();
   auto score_data = top_scores.accessor<float, 1>();
   auto index_data = top_index.accessor<int64_t, 1>();
-  int64_t height = output.size(1), width = output.size(2);
-  std::vector<Detection> detections;
+  int64_t width = output.size(2);
+  std::vector<Detection> candidates;
   for (int64_t idx = 0; idx < k; ++idx) {
     float score = score_data[idx];
     if (score < min_score) break;
-    int64_t index = index_data[idx];
-    int64_t label = index / (height * width), cell = index % (height * width);
-    int64_t y = cell / width, x = cell % width;
+    int64_t y = index_data[idx] / width, x = index_data[idx] % width;
     // Clamp the log sizes so that a wild prediction cannot overflow exp().
     float box_w = std::exp(std::clamp(reg[0][y][x], -4.0f, 6.0f)) * kDetectorStride;
     float box_h = std::exp(std::clamp(reg[1][y][x], -4.0f, 6.0f)) * kDetectorStride;
     float cx = (static_cast<float>(x) + reg[2][y][x]) * kDetectorStride;
     float cy = (static_cast<float>(y) + reg[3][y][x]) * kDetectorStride;
-    detections.push_back({static_cast<int>(label), score, {cx - box_w / 2, cy - box_h / 2, box_w, box_h}});
+    candidates.push_back({-1, score, {cx - box_w / 2, cy - box_h / 2, box_w, box_h}});
+  }
+  std::vector<Detection> detections;
+  if (candidates.empty()) return detections;
+  std::vector<Box> boxes;
+  for (const Detection& candidate : candidates) boxes.push_back(candidate.box);
+  torch::Tensor probabilities = torch::softmax(classifier->forward(PoolBoxes(c4, c5, boxes)), 1);
+  int64_t per_box = probabilities.size(1);
+  auto [top_probability, top_label] = probabilities.topk(per_box, 1);
+  auto probability_data = top_probability.accessor<float, 2>();
+  auto label_data = top_label.accessor<int64_t, 2>();
+  for (size_t idx = 0; idx < candidates.size(); ++idx) {
+    for (int64_t rank = 0; rank < per_box; ++rank) {
+      float score = candidates[idx].confidence * probability_data[static_cast<int64_t>(idx)][rank];
+      if (score < min_score) break;
+      detections.push_back({static_cast<int>(label_data[static_cast<int64_t>(idx)][rank]), score, candidates[idx].box});
+    }
   }
   return detections;
 }
@@ -133,14 +222,24 @@ Result<image::Image> DecodeLetterboxed(std::string_view bytes, int size, int* wi
 
 namespace {
 constexpr char kDetectorFormat[] = "osprey-object-detector";
-constexpr int kDetectorVersion = 2;  // 2: c4 is block 13's expansion (576 channels)
+// 2: c4 is block 13's expansion (576 channels). 3: class-agnostic centre map plus a box
+// classifier (classifier.pt); a from-scratch trunk (trunk.pt) when "backbone" is "none".
+constexpr int kDetectorVersion = 3;
+constexpr char kBackboneMobileNet[] = "mobilenet_v2";
+constexpr char kBackboneNone[] = "none";
 }  // namespace
 
 Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesystem::path& dir) {
   try {
     std::filesystem::create_directories(dir);
-    torch::save(artifact.backbone, (dir / "backbone.pt").string());
+    bool scratch = static_cast<bool>(artifact.trunk);
+    if (scratch) {
+      torch::save(artifact.trunk, (dir / "trunk.pt").string());
+    } else {
+      torch::save(artifact.backbone, (dir / "backbone.pt").string());
+    }
     torch::save(artifact.head, (dir / "head.pt").string());
+    torch::save(artifact.classifier, (dir / "classifier.pt").string());
     nlohmann::json model = {
         {"format", kDetectorFormat},
         {"version", kDetectorVersion},
@@ -152,8 +251,11 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
         {"preprocessing",
          {{"color", "RGB"}, {"scale", "pixel/255"},
           {"resize", "letterbox: keep aspect, long side = input_size, centred, grey 128 padding"}}},
-        {"backbone", {{"weights", "backbone.pt"}, {"kind", "mobilenet_v2 (frozen)"}}},
-        {"head", {{"weights", "head.pt"}, {"kind", "centernet stride 8"}}},
+        {"backbone", scratch ? kBackboneNone : kBackboneMobileNet},
+        {"trunk", scratch ? nlohmann::json{{"weights", "trunk.pt"}, {"kind", "dense conv, trained from scratch"}}
+                          : nlohmann::json{{"weights", "backbone.pt"}, {"kind", "mobilenet_v2 (frozen)"}}},
+        {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}}},
+        {"classifier", {{"weights", "classifier.pt"}, {"kind", "MLP on c4/c5 averaged in the box"}}},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
     std::ofstream out(dir / "model.json");
@@ -191,14 +293,29 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
         artifact.input_size <= 0 || artifact.input_size % 32 != 0) {
       return Status::InvalidArgument("model.json in " + dir.string() + " is inconsistent");
     }
-    artifact.backbone = MobileNetV2();
-    torch::load(artifact.backbone, (dir / "backbone.pt").string());
-    ToChannelsLast(*artifact.backbone);
-    artifact.backbone->eval();
-    artifact.head = DetectorHead(static_cast<int>(artifact.labels.size()), artifact.head_width);
+    std::string backbone = model.value("backbone", "");
+    if (backbone != kBackboneMobileNet && backbone != kBackboneNone) {
+      return Status::InvalidArgument("unknown detector backbone '" + backbone + "' in " + dir.string());
+    }
+    if (backbone == kBackboneNone) {
+      artifact.trunk = ScratchTrunk();
+      torch::load(artifact.trunk, (dir / "trunk.pt").string());
+      ToChannelsLast(*artifact.trunk);
+      artifact.trunk->eval();
+    } else {
+      artifact.backbone = MobileNetV2();
+      torch::load(artifact.backbone, (dir / "backbone.pt").string());
+      ToChannelsLast(*artifact.backbone);
+      artifact.backbone->eval();
+    }
+    PyramidChannels channels = artifact.channels();
+    artifact.head = DetectorHead(channels, artifact.head_width);
     torch::load(artifact.head, (dir / "head.pt").string());
     ToChannelsLast(*artifact.head);
     artifact.head->eval();
+    artifact.classifier = BoxClassifier(channels.c4 + channels.c5, static_cast<int>(artifact.labels.size()));
+    torch::load(artifact.classifier, (dir / "classifier.pt").string());
+    artifact.classifier->eval();
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument("malformed model.json in " + dir.string() + ": " + e.what());
   } catch (const std::exception& e) {
@@ -238,12 +355,13 @@ class TorchDetectionPredictor : public DetectionPredictor {
                             DecodeLetterboxed(image_bytes, input_size_, &width, &height));
     std::vector<Detection> detections;
     try {
-      torch::NoGradGuard no_grad;
+      c10::InferenceMode inference;
       torch::Tensor x = ImagesToTensor({boxed.rgb.data()}, input_size_);
-      PyramidFeatures features = ExtractPyramid(artifact_.backbone, x);
+      PyramidFeatures features = artifact_.Features(x);
       torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
       float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
-      detections = DecodeHeadOutput(output, static_cast<int>(labels_.size()), floor, kMaxCandidates);
+      detections = DecodeHeadOutput(output, features.c4[0], features.c5[0], artifact_.classifier, floor,
+                                    kMaxCandidates);
     } catch (const std::exception& e) {
       return TorchError(e, "detecting");
     }

@@ -15,36 +15,71 @@
 
 namespace osprey::engine {
 
-// Frozen-backbone features of a batch of letterboxed images (ImagesToTensor form):
-// c3 = block 5 output (32 ch, stride 8), c4 = block 13's expansion (576 ch, stride 16),
-// c5 = out_relu, the last 1x1 conv (1280 ch, stride 32): the features part 1's classifier
-// pools, kept spatial here because pooling loses where the objects are.
+// Feature maps at strides 8, 16 and 32 of a batch of letterboxed images.
 struct PyramidFeatures {
   torch::Tensor c3, c4, c5;
 };
-PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images);
-constexpr int kC3Channels = 32, kC4Channels = 576, kC5Channels = 1280;
+struct PyramidChannels {
+  int c3, c4, c5;
+};
 constexpr int kDetectorStride = 8;
 
+// Frozen MobileNetV2 features (ImagesToTensor form): c3 = block 5 output (32 ch, stride 8),
+// c4 = block 13's expansion (576 ch, stride 16), c5 = out_relu, the last 1x1 conv (1280 ch,
+// stride 32): the features part 1's classifier pools, kept spatial here because pooling the
+// whole image loses where the objects are.
+PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images);
+constexpr PyramidChannels kMobileNetPyramid{32, 576, 1280};
+
+// The from-scratch trunk, used when the pretrained backbone is absent: dense 3x3
+// conv-BN-ReLU stages (depthwise convs are slow in LibTorch 1.13), two per stride from 4 to 32.
+// Input: ImagesToTensor form (pixel/255); it normalises itself.
+struct ScratchTrunkImpl : torch::nn::Module {
+  ScratchTrunkImpl();
+  PyramidFeatures forward(torch::Tensor images);
+  torch::nn::Sequential stem{nullptr}, stage3{nullptr}, stage4{nullptr}, stage5{nullptr};
+};
+TORCH_MODULE(ScratchTrunk);
+constexpr PyramidChannels kScratchPyramid{64, 128, 256};
+
 // The trainable head: 1x1 laterals; strides 32 and 16 fused at 2 x width channels through two
-// 3x3 conv-BN-ReLU; reduced and added to stride 8; one 3x3 conv-BN-ReLU at width; then per-cell
-// class logits (heatmap), log box size in cells (2) and centre offset (2).
+// 3x3 conv-BN-ReLU; reduced and added to stride 8; one 3x3 conv-BN-ReLU at width; then per
+// stride-8 cell a class-agnostic centre logit, log box size in cells (2) and centre offset (2).
 struct DetectorHeadImpl : torch::nn::Module {
-  DetectorHeadImpl(int num_labels, int width);
-  // Returns [N, num_labels + 4, H/8, W/8]: heatmap logits, then log w, log h, dx, dy.
+  DetectorHeadImpl(PyramidChannels channels, int width);
+  // Returns [N, 5, H/8, W/8]: centre logit, log w, log h, dx, dy.
   torch::Tensor forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5);
   torch::nn::Conv2d lateral3{nullptr}, lateral4{nullptr}, lateral5{nullptr}, reduce{nullptr};
   torch::nn::Sequential mid{nullptr}, tower{nullptr};
   torch::nn::Conv2d heat{nullptr}, regression{nullptr};
-  int num_labels;
 };
 TORCH_MODULE(DetectorHead);
 constexpr int kDetectorHeadWidth = 48;
+constexpr int kHeadOutputs = 5;
 
-// Decodes one image's head output [num_labels + 4, h, w] into detections in letterbox pixels:
-// 3x3 peak picking on the sigmoid heatmap, the top `max_candidates` peaks >= min_score.
-std::vector<Detection> DecodeHeadOutput(torch::Tensor output, int num_labels, float min_score,
-                                        int max_candidates);
+// The label of a box: a linear classifier (dropout 0.2 while training) on the c4 and c5
+// features averaged inside the box: a cheap second stage, like part 1's classifier on pooled
+// features but per object. A 256-wide hidden layer scored no better (docs/design/detection.md).
+struct BoxClassifierImpl : torch::nn::Module {
+  BoxClassifierImpl(int in_features, int num_labels);
+  torch::Tensor forward(torch::Tensor pooled);  // [K, in] -> label logits [K, labels]
+  torch::nn::Dropout dropout{nullptr};
+  torch::nn::Linear out{nullptr};
+};
+TORCH_MODULE(BoxClassifier);
+
+// [K, c4 + c5] features of one image's maps (c4 [C4, H4, W4], c5 [C5, H5, W5]) averaged over
+// the cells whose centres lie inside each box (letterbox pixels); a box smaller than a cell
+// takes the cell under its centre.
+torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes);
+
+// Decodes one image's head output [5, h, w] into detections in letterbox pixels: 3x3 peak
+// picking on the sigmoid centre map, the top `max_candidates` peaks >= min_score, each
+// classified by `classifier` on its pooled c4/c5 features; a candidate yields one detection
+// per label, scored centre x label probability, those >= min_score kept.
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
+                                        const torch::Tensor& c5, BoxClassifier& classifier,
+                                        float min_score, int max_candidates);
 
 // Letterboxes a decoded image into a `letterbox.size` square (grey padding).
 image::Image LetterboxImage(const image::Image& scaled, const Letterbox& letterbox);
@@ -52,7 +87,8 @@ image::Image LetterboxImage(const image::Image& scaled, const Letterbox& letterb
 // On success *width / *height receive the decoded image's size.
 Result<image::Image> DecodeLetterboxed(std::string_view bytes, int size, int* width, int* height);
 
-// In-memory form of the detector artifact folder (docs/design/detection.md).
+// In-memory form of the detector artifact folder (docs/design/detection.md). Exactly one of
+// `backbone` (pretrained, frozen) and `trunk` (trained from scratch) is set.
 struct DetectorArtifact {
   std::vector<std::string> labels;
   std::vector<float> thresholds;
@@ -60,9 +96,15 @@ struct DetectorArtifact {
   int head_width = kDetectorHeadWidth;
   int number_of_training_images = 0;
   MobileNetV2 backbone{nullptr};
+  ScratchTrunk trunk{nullptr};
   DetectorHead head{nullptr};
+  BoxClassifier classifier{nullptr};
   std::string training_json = "{}";
   std::string metrics_json = "{}";
+  PyramidChannels channels() const { return trunk ? kScratchPyramid : kMobileNetPyramid; }
+  PyramidFeatures Features(torch::Tensor images) {
+    return trunk ? trunk->forward(images) : ExtractPyramid(backbone, images);
+  }
 };
 Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesystem::path& dir);
 Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir);

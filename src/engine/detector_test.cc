@@ -169,6 +169,35 @@ TEST_F(DetectorTest, BoxesOutsideTheImageAreRejectedNotTrainedOn) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "all-bad"));
 }
 
+TEST_F(DetectorTest, TrainsFromScratchWithoutTheBackbone) {
+  SetEngineThreads(1);
+  DetectorOptions options = Options("scratch");
+  options.backbone_dir = dir_ / "no-backbone";
+  options.input_size = 96;  // small, so that enough steps fit in a few seconds
+  options.threads = 1;
+  options.max_epochs = 30;
+  struct Messages : TrainingObserver {
+    void OnProgress(std::string_view, int, int) override {}
+    void OnMessage(std::string_view message) override { text += std::string(message) + "\n"; }
+    std::string text;
+  } observer;
+  auto report = TrainDetector(train_, nullptr, options, &observer);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->backbone_used);
+  EXPECT_NE(observer.text.find("from scratch"), std::string::npos) << observer.text;
+  std::ifstream json(dir_ / "scratch" / "model.json");
+  std::string model((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model.find("\"backbone\": \"none\""), std::string::npos) << model;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "scratch" / "backbone.pt"));
+
+  SetEngineThreads(1);
+  auto predictor = DetectionPredictor::Load(dir_ / "scratch");
+  ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
+  auto eval = EvaluateDetector(**predictor, test_, nullptr);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  EXPECT_GT(eval->average_precision, 0.0) << "test mAP@0.5";
+}
+
 TEST_F(DetectorTest, MissingModelAndWrongFolder) {
   EXPECT_EQ(DetectionPredictor::Load(dir_ / "nothing").status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(IsDetectorArtifact(dir_ / "nothing"));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <numeric>
 #include <random>
@@ -23,13 +24,24 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// The cost model that turns the time budget into an epoch count: constants measured on the
-// 2-core reference machine (docs/design/detection.md), so the same budget gives the same model
-// on any machine.
-constexpr double kFeatureImagesPerSecond = 30;  // whole backbone at 320 px, per image
-constexpr double kHeadSamplesPerSecond = 40;    // head forward + backward at 320 px
+// The cost model that turns the time budget into an epoch count: rates at 320 px measured on the
+// shared 2-core machine at load average ~4 (docs/design/detection.md), scaled with the pixel
+// count, so the same budget gives the same model on any machine.
+constexpr double kFeatureImagesPerSecond = 13;  // whole backbone at 320 px, per image
+constexpr double kHeadSamplesPerSecond = 60;    // head forward + backward at 320 px
+constexpr double kScratchSamplesPerSecond = 12; // trunk + head forward + backward at 320 px
+constexpr double kClassifierSeconds = 5;        // the box classifier (fixed epochs)
 constexpr int kBatchSize = 16;
+// The box classifier: every true box of every cached row plus jittered copies of it.
+constexpr int kBoxJitters = 3;
+constexpr int kClassifierEpochs = 20;
+constexpr int kClassifierBatch = 128;
+constexpr double kClassifierLearningRate = 1e-3;
 constexpr double kLearningRate = 4e-3;
+constexpr double kScratchLearningRate = 2e-3;
+// Smaller batches for the scratch trunk: twice the steps for the same compute, and its batch
+// norms' running statistics settle sooner on small sets.
+constexpr int kScratchBatchSize = 8;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
 // One decoded image: the letterboxed pixels and its boxes in letterbox pixels.
@@ -96,21 +108,23 @@ std::vector<Sample> LoadSamples(const std::vector<const DetectionImage*>& images
   return samples;
 }
 
-// Cached features: rows [0, n) are the images, [n, 2n) their mirror images. Half precision
-// halves the cache (500 images at 320 px: 0.45 GB instead of 0.9 GB).
+// Cached features: rows [0, n) are the images, [n, 2n) their mirror images (training only).
+// Half precision halves the cache (500 images at 320 px: 0.45 GB instead of 0.9 GB).
 struct FeatureCache {
   torch::Tensor c3, c4, c5;
   int64_t count = 0;
 };
 
-FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& samples, int size, int threads) {
+FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& samples, int size,
+                        int threads, bool mirrors) {
   int64_t count = static_cast<int64_t>(samples.size());
+  int64_t rows = mirrors ? 2 * count : count;
   int64_t s8 = size / 8, s16 = size / 16, s32 = size / 32;
   FeatureCache cache;
   cache.count = count;
-  cache.c3 = torch::empty({2 * count, kC3Channels, s8, s8}, torch::kHalf);
-  cache.c4 = torch::empty({2 * count, kC4Channels, s16, s16}, torch::kHalf);
-  cache.c5 = torch::empty({2 * count, kC5Channels, s32, s32}, torch::kHalf);
+  cache.c3 = torch::empty({rows, kMobileNetPyramid.c3, s8, s8}, torch::kHalf);
+  cache.c4 = torch::empty({rows, kMobileNetPyramid.c4, s16, s16}, torch::kHalf);
+  cache.c5 = torch::empty({rows, kMobileNetPyramid.c5, s32, s32}, torch::kHalf);
   constexpr int64_t kChunk = 4;  // batch 4 keeps activations in cache (ML-ENGINE-SPIKE.md)
   std::atomic<int64_t> next{0};
   std::exception_ptr error;
@@ -125,7 +139,7 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
         std::vector<const uint8_t*> pixels;
         for (int64_t idx = begin; idx < end; ++idx) pixels.push_back(samples[idx].boxed.rgb.data());
         torch::Tensor x = ImagesToTensor(pixels, size);
-        for (int flip = 0; flip < 2; ++flip) {
+        for (int flip = 0; flip < (mirrors ? 2 : 1); ++flip) {
           PyramidFeatures f = ExtractPyramid(backbone, flip ? x.flip({3}) : x);
           int64_t row = flip * count + begin, row_end = flip * count + end;
           cache.c3.slice(0, row, row_end).copy_(f.c3);
@@ -145,18 +159,52 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
   return cache;
 }
 
-// CenterNet targets for every cached row: [2n, labels + 4 + 1, grid, grid] holding the
-// Gaussian heatmaps, log w, log h, dx, dy and the centre mask.
-torch::Tensor MakeTargets(const std::vector<Sample>& samples, int num_labels, int size) {
+// The training and validation caches, through options.feature_cache_file when it is set.
+std::pair<FeatureCache, FeatureCache> ExtractCaches(MobileNetV2& backbone, const std::vector<Sample>& train,
+                                                    const std::vector<Sample>& val, int size, int threads,
+                                                    const std::filesystem::path& file) {
+  if (!file.empty() && std::filesystem::exists(file)) {
+    std::vector<torch::Tensor> tensors;
+    torch::load(tensors, file.string());
+    int64_t rows = 2 * static_cast<int64_t>(train.size()) + static_cast<int64_t>(val.size());
+    if (tensors.size() == 3 && tensors[0].size(0) == rows && tensors[0].size(2) == size / 8) {
+      FeatureCache a, b;
+      a.count = static_cast<int64_t>(train.size());
+      b.count = static_cast<int64_t>(val.size());
+      torch::Tensor* a_maps[] = {&a.c3, &a.c4, &a.c5};
+      torch::Tensor* b_maps[] = {&b.c3, &b.c4, &b.c5};
+      for (int level = 0; level < 3; ++level) {
+        *a_maps[level] = tensors[level].slice(0, 0, 2 * a.count);
+        *b_maps[level] = tensors[level].slice(0, 2 * a.count);
+      }
+      return {a, b};
+    }
+  }
+  FeatureCache a = ExtractAll(backbone, train, size, threads, /*mirrors=*/true);
+  FeatureCache b = val.empty() ? FeatureCache{} : ExtractAll(backbone, val, size, threads, /*mirrors=*/false);
+  if (!file.empty() && !val.empty()) {
+    torch::save(std::vector<torch::Tensor>{torch::cat({a.c3, b.c3}), torch::cat({a.c4, b.c4}), torch::cat({a.c5, b.c5})},
+                file.string());
+  }
+  return {a, b};
+}
+
+// A box in letterbox pixels as it appears in a cached row (rows >= count are mirrored).
+Box RowBox(Box box, bool mirrored, int size) {
+  if (mirrored) box.left = static_cast<float>(size) - box.right();
+  return box;
+}
+
+// CenterNet targets for rows [0, rows) (rows >= count are mirror images): [rows, 6, grid, grid]
+// holding the class-agnostic Gaussian centre map, log w, log h, dx, dy and the centre mask.
+torch::Tensor MakeTargets(const std::vector<Sample>& samples, int64_t rows, int size) {
   int64_t count = static_cast<int64_t>(samples.size());
   int grid = size / kDetectorStride;
-  torch::Tensor targets = torch::zeros({2 * count, num_labels + 5, grid, grid});
+  torch::Tensor targets = torch::zeros({rows, kHeadOutputs + 1, grid, grid});
   auto t = targets.accessor<float, 4>();
-  for (int64_t row = 0; row < 2 * count; ++row) {
-    bool flipped = row >= count;
+  for (int64_t row = 0; row < rows; ++row) {
     for (const AnnotatedBox& annotated : samples[row % count].boxes) {
-      Box box = annotated.box;
-      if (flipped) box.left = static_cast<float>(size) - box.right();
+      Box box = RowBox(annotated.box, row >= count, size);
       float cx = (box.left + box.width / 2) / kDetectorStride;
       float cy = (box.top + box.height / 2) / kDetectorStride;
       int ix = std::clamp(static_cast<int>(cx), 0, grid - 1);
@@ -169,36 +217,33 @@ torch::Tensor MakeTargets(const std::vector<Sample>& samples, int num_labels, in
         for (int x = std::max(0, ix - reach_x); x <= std::min(grid - 1, ix + reach_x); ++x) {
           float dx = static_cast<float>(x - ix), dy = static_cast<float>(y - iy);
           float value = std::exp(-dx * dx / (2 * sigma_x * sigma_x) - dy * dy / (2 * sigma_y * sigma_y));
-          float& cell = t[row][annotated.label][y][x];
+          float& cell = t[row][0][y][x];
           cell = std::max(cell, value);
         }
       }
-      t[row][annotated.label][iy][ix] = 1;
-      t[row][num_labels][iy][ix] = std::log(std::max(w, 1e-3f));
-      t[row][num_labels + 1][iy][ix] = std::log(std::max(h, 1e-3f));
-      t[row][num_labels + 2][iy][ix] = cx - static_cast<float>(ix);
-      t[row][num_labels + 3][iy][ix] = cy - static_cast<float>(iy);
-      t[row][num_labels + 4][iy][ix] = 1;
+      t[row][0][iy][ix] = 1;
+      t[row][1][iy][ix] = std::log(std::max(w, 1e-3f));
+      t[row][2][iy][ix] = std::log(std::max(h, 1e-3f));
+      t[row][3][iy][ix] = cx - static_cast<float>(ix);
+      t[row][4][iy][ix] = cy - static_cast<float>(iy);
+      t[row][5][iy][ix] = 1;
     }
   }
   return targets;
 }
 
-// Focal loss on the heatmap (CenterNet, Zhou et al. 2019) plus L1 on size and offset at the
+// Focal loss on the centre map (CenterNet, Zhou et al. 2019) plus L1 on size and offset at the
 // centre cells, each normalised by the number of objects.
-torch::Tensor DetectionLoss(torch::Tensor output, torch::Tensor targets, int num_labels) {
-  torch::Tensor logits = output.slice(1, 0, num_labels);
-  torch::Tensor heat = targets.slice(1, 0, num_labels);
-  torch::Tensor mask = targets.slice(1, num_labels + 4, num_labels + 5);
+torch::Tensor DetectionLoss(torch::Tensor output, torch::Tensor targets) {
+  torch::Tensor heat = targets.slice(1, 0, 1);
+  torch::Tensor mask = targets.slice(1, 5, 6);
   torch::Tensor num_pos = mask.sum().clamp_min(1);
-  torch::Tensor p = torch::sigmoid(logits).clamp(1e-4, 1 - 1e-4);
+  torch::Tensor p = torch::sigmoid(output.slice(1, 0, 1)).clamp(1e-4, 1 - 1e-4);
   torch::Tensor pos = heat.eq(1).to(torch::kFloat);
   torch::Tensor pos_loss = (torch::log(p) * (1 - p).pow(2) * pos).sum();
   torch::Tensor neg_loss = (torch::log(1 - p) * p.pow(2) * (1 - heat).pow(4) * (1 - pos)).sum();
   torch::Tensor focal = -(pos_loss + neg_loss) / num_pos;
-  torch::Tensor regression = output.slice(1, num_labels, num_labels + 4);
-  torch::Tensor reg_target = targets.slice(1, num_labels, num_labels + 4);
-  torch::Tensor l1 = ((regression - reg_target).abs() * mask).sum() / num_pos;
+  torch::Tensor l1 = ((output.slice(1, 1, 5) - targets.slice(1, 1, 5)).abs() * mask).sum() / num_pos;
   return focal + l1;
 }
 
@@ -206,18 +251,20 @@ torch::Tensor Rows(const torch::Tensor& cache, const torch::Tensor& index) {
   return cache.index_select(0, index).to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
-// Detections for the original (unflipped) rows, in ratios of each image.
-DetectionEvaluation EvaluateOnCache(DetectorHead& head, const FeatureCache& cache,
-                                    const std::vector<Sample>& samples,
-                                    const std::vector<std::string>& labels) {
+// Features of samples [begin, end) (unmirrored).
+using FeatureSource = std::function<PyramidFeatures(int64_t begin, int64_t end)>;
+
+DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, const FeatureSource& features,
+                             const std::vector<Sample>& samples, const std::vector<std::string>& labels) {
   torch::NoGradGuard no_grad;
   head->eval();
-  int num_labels = static_cast<int>(labels.size());
+  classifier->eval();
+  int64_t count = static_cast<int64_t>(samples.size());
   std::vector<DetectionExample> examples;
-  for (int64_t begin = 0; begin < cache.count; begin += kBatchSize) {
-    int64_t end = std::min(cache.count, begin + kBatchSize);
-    torch::Tensor index = torch::arange(begin, end);
-    torch::Tensor output = head->forward(Rows(cache.c3, index), Rows(cache.c4, index), Rows(cache.c5, index));
+  for (int64_t begin = 0; begin < count; begin += kBatchSize) {
+    int64_t end = std::min(count, begin + kBatchSize);
+    PyramidFeatures f = features(begin, end);
+    torch::Tensor output = head->forward(f.c3, f.c4, f.c5);
     for (int64_t idx = begin; idx < end; ++idx) {
       const Sample& sample = samples[idx];
       float w = static_cast<float>(sample.width), h = static_cast<float>(sample.height);
@@ -226,7 +273,8 @@ DetectionEvaluation EvaluateOnCache(DetectorHead& head, const FeatureCache& cach
         example.truth.push_back({box.label, Normalise(FromLetterbox(sample.letterbox, box.box), sample.width, sample.height)});
       }
       std::vector<Detection> found;
-      for (Detection detection : DecodeHeadOutput(output[idx - begin], num_labels, 0.01f, 100)) {
+      for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c4[idx - begin], f.c5[idx - begin],
+                                                  classifier, 0.01f, 100)) {
         Box box = ClipBox(FromLetterbox(sample.letterbox, detection.box), w, h);
         if (box.area() <= 0) continue;
         detection.box = Normalise(box, sample.width, sample.height);
@@ -239,11 +287,363 @@ DetectionEvaluation EvaluateOnCache(DetectorHead& head, const FeatureCache& cach
   return EvaluateDetections(labels, examples);
 }
 
-double LearningRate(int64_t step, int64_t total_steps) {
+FeatureSource CacheSource(const FeatureCache& cache) {
+  return [&cache](int64_t begin, int64_t end) {
+    torch::Tensor index = torch::arange(begin, end);
+    return PyramidFeatures{Rows(cache.c3, index), Rows(cache.c4, index), Rows(cache.c5, index)};
+  };
+}
+
+double LearningRate(double peak, int64_t step, int64_t total_steps) {
   int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(50, total_steps / 10));
-  if (step < warmup) return kLearningRate * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
   double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
-  return kLearningRate * 0.5 * (1 + std::cos(M_PI * progress));
+  return peak * 0.5 * (1 + std::cos(M_PI * progress));
+}
+
+void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  }
+}
+
+// A uniform double in [-1, 1) from the seeded stream (portable, unlike <random>'s distributions).
+double Symmetric(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0;
+}
+
+// A box shifted by up to 15 % of its size and rescaled by up to +-20 % per side: the predicted
+// boxes the classifier sees at inference are never exact.
+Box Jitter(const Box& box, std::mt19937_64& rng) {
+  float w = box.width * static_cast<float>(std::exp(0.2 * Symmetric(rng)));
+  float h = box.height * static_cast<float>(std::exp(0.2 * Symmetric(rng)));
+  float cx = box.left + box.width / 2 + static_cast<float>(0.15 * Symmetric(rng)) * box.width;
+  float cy = box.top + box.height / 2 + static_cast<float>(0.15 * Symmetric(rng)) * box.height;
+  return {cx - w / 2, cy - h / 2, w, h};
+}
+
+// Pooled features and labels of every true box of cached rows [0, rows), plus `jitters`
+// jittered copies of each.
+std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache, const std::vector<Sample>& samples,
+                                                      int64_t rows, int size, int jitters, std::mt19937_64& rng) {
+  std::vector<torch::Tensor> features;
+  std::vector<int64_t> labels;
+  for (int64_t row = 0; row < rows; ++row) {
+    std::vector<Box> boxes;
+    for (const AnnotatedBox& annotated : samples[row % cache.count].boxes) {
+      Box box = RowBox(annotated.box, row >= cache.count, size);
+      boxes.push_back(box);
+      labels.push_back(annotated.label);
+      for (int jitter = 0; jitter < jitters; ++jitter) {
+        boxes.push_back(Jitter(box, rng));
+        labels.push_back(annotated.label);
+      }
+    }
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes));
+  }
+  return {torch::cat(features), torch::tensor(labels)};
+}
+
+// Trains the box classifier on pooled true boxes of the training cache (deterministic).
+BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sample>& samples, int num_labels,
+                                 int size, uint64_t seed) {
+  // Tiny matrices: one thread avoids OpenMP barriers that cost more than the arithmetic (20x
+  // slower with two threads on a loaded machine).
+  int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  std::mt19937_64 rng(seed ^ 0x5bd1e995u);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, rng);
+  torch::manual_seed(seed);
+  BoxClassifier classifier(static_cast<int>(features.size(1)), num_labels);
+  classifier->train();
+  torch::optim::AdamW optimizer(classifier->parameters(),
+                                torch::optim::AdamWOptions(kClassifierLearningRate).weight_decay(1e-2));
+  int64_t count = features.size(0);
+  int64_t steps_per_epoch = (count + kClassifierBatch - 1) / kClassifierBatch;
+  int64_t total_steps = steps_per_epoch * kClassifierEpochs, step = 0;
+  auto options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(0.1);
+  for (int epoch = 0; epoch < kClassifierEpochs; ++epoch) {
+    std::vector<int64_t> order(static_cast<size_t>(count));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t begin = 0; begin < count; begin += kClassifierBatch, ++step) {
+      int64_t end = std::min(count, begin + kClassifierBatch);
+      torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
+      SetLearningRate(optimizer, LearningRate(kClassifierLearningRate, step, total_steps));
+      optimizer.zero_grad();
+      torch::Tensor loss = torch::nn::functional::cross_entropy(
+          classifier->forward(features.index_select(0, index)), labels.index_select(0, index), options);
+      loss.backward();
+      optimizer.step();
+    }
+  }
+  classifier->eval();
+  at::set_num_threads(threads);
+  return classifier;
+}
+
+// Top-1 accuracy of `classifier` on the true boxes of the (unmirrored) cached rows.
+double LabelAccuracy(BoxClassifier& classifier, const FeatureCache& cache, const std::vector<Sample>& samples, int size) {
+  torch::NoGradGuard no_grad;
+  std::mt19937_64 unused(0);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, unused);
+  torch::Tensor predicted = classifier->forward(features).argmax(1);
+  return predicted.eq(labels).to(torch::kDouble).mean().item<double>();
+}
+
+// Per-label assumed thresholds (best validation F1), model.json's metadata, then the artifact.
+Status SaveModel(DetectorArtifact artifact, const DetectorTrainingReport& report, const DetectorOptions& options,
+                 const std::vector<std::string>& labels, bool val_is_train) {
+  artifact.labels = labels;
+  for (size_t label = 0; label < labels.size(); ++label) {
+    bool seen = report.validation.boxes_per_label[label] > 0;
+    artifact.thresholds.push_back(seen ? static_cast<float>(report.validation.result.per_label[label].threshold)
+                                       : kDefaultThreshold);
+  }
+  artifact.input_size = options.input_size;
+  artifact.number_of_training_images = report.num_training_images;
+  std::ostringstream training;
+  training << "{\"seed\":" << options.seed << ",\"epochs\":" << report.epochs
+           << ",\"time_budget_seconds\":" << options.time_budget_seconds
+           << ",\"validation_on_training_images\":" << (val_is_train ? "true" : "false") << "}";
+  artifact.training_json = training.str();
+  std::ostringstream metrics;
+  metrics << "{\"average_precision\":" << report.validation.average_precision
+          << ",\"average_recall\":" << report.validation.average_recall
+          << ",\"f1\":" << report.validation.result.f1
+          << ",\"label_accuracy\":" << report.validation_label_accuracy << "}";
+  artifact.metrics_json = metrics.str();
+  return SaveDetectorArtifact(artifact, options.output_dir);
+}
+
+// Everything TrainDetector's two paths share: the decoded images and the split.
+struct Prepared {
+  std::vector<Sample> train, val;
+  bool val_is_train = false;
+};
+
+Result<Prepared> Prepare(const DetectionTrainingSet& train, const DetectionTrainingSet* validation,
+                         const DetectorOptions& options, std::mt19937_64& rng, DetectorTrainingReport* report,
+                         TrainingObserver* observer) {
+  int num_labels = static_cast<int>(train.labels.size());
+  std::vector<const DetectionImage*> train_refs, val_refs;
+  for (const DetectionImage& image : train.images) train_refs.push_back(&image);
+  if (validation) {
+    for (const DetectionImage& image : validation->images) val_refs.push_back(&image);
+  } else if (train_refs.size() >= 10) {
+    std::shuffle(train_refs.begin(), train_refs.end(), rng);
+    size_t held = std::max<size_t>(1, static_cast<size_t>(options.validation_fraction * train_refs.size()));
+    val_refs.assign(train_refs.end() - static_cast<std::ptrdiff_t>(held), train_refs.end());
+    train_refs.resize(train_refs.size() - held);
+  }
+  if (observer) observer->OnProgress("decode", 0, static_cast<int>(train_refs.size() + val_refs.size()));
+  Prepared prepared;
+  prepared.train = LoadSamples(train_refs, num_labels, options.input_size, options.threads, &report->skipped);
+  prepared.val = LoadSamples(val_refs, num_labels, options.input_size, options.threads, &report->skipped);
+  size_t num_boxes = 0;
+  for (const Sample& sample : prepared.train) num_boxes += sample.boxes.size();
+  if (prepared.train.empty() || num_boxes == 0) {
+    return Status::InvalidArgument("no usable training image with a valid box (" +
+                                   std::to_string(report->skipped.size()) + " skipped)");
+  }
+  prepared.val_is_train = prepared.val.empty();
+  if (prepared.val_is_train) prepared.val = prepared.train;
+  report->num_training_images = static_cast<int>(prepared.train.size());
+  report->num_validation_images = static_cast<int>(prepared.val_is_train ? 0 : prepared.val.size());
+  return prepared;
+}
+
+int EpochsFor(double seconds, double samples_per_second, int64_t count, int size, const DetectorOptions& options) {
+  double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
+  int epochs = std::clamp(static_cast<int>(seconds * samples_per_second / pixels / static_cast<double>(count)), 3, 300);
+  return options.max_epochs > 0 ? std::min(epochs, options.max_epochs) : epochs;
+}
+
+bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
+  // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
+  return SecondsSince(start) > 3 * options.time_budget_seconds + 60;
+}
+
+// The pretrained path: cache frozen features, train the head on them, then the box classifier.
+Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
+                             const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
+                             DetectorTrainingReport* report, TrainingObserver* observer) {
+  int size = options.input_size;
+  auto feature_start = Clock::now();
+  if (observer) observer->OnProgress("features", 0, 1);
+  auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
+                                                size, options.threads, options.feature_cache_file);
+  if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
+  report->feature_seconds = SecondsSince(feature_start);
+  if (observer) observer->OnProgress("features", 1, 1);
+  at::set_num_threads(std::max(1, options.threads));
+
+  // Epochs from the cost model (never from the clock).
+  int64_t count = train_cache.count;
+  double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
+  double feature_estimate = pixels * static_cast<double>(2 * data.train.size() + data.val.size()) / kFeatureImagesPerSecond;
+  double head_budget = std::max(0.25 * options.time_budget_seconds,
+                                options.time_budget_seconds - feature_estimate - kClassifierSeconds);
+  int epochs = EpochsFor(head_budget, kHeadSamplesPerSecond, count, size, options);
+
+  torch::manual_seed(options.seed);
+  DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth);
+  ToChannelsLast(*head);
+  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
+  torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(1e-4));
+  int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
+  int64_t total_steps = steps_per_epoch * epochs, step = 0;
+  auto train_start = Clock::now();
+  head->train();
+  int epoch = 0;
+  for (; epoch < epochs; ++epoch) {
+    if (GuardHit(start, options)) {
+      report->time_guard_hit = true;
+      break;
+    }
+    std::vector<int64_t> order(static_cast<size_t>(count));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    // Each sample is the image or its mirror image, chosen by the seeded stream.
+    for (int64_t& row : order) row += (rng() & 1) ? count : 0;
+    double loss_sum = 0;
+    for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
+      int64_t end = std::min(count, begin + kBatchSize);
+      torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
+      SetLearningRate(optimizer, LearningRate(kLearningRate, step, total_steps));
+      optimizer.zero_grad();
+      torch::Tensor output = head->forward(Rows(train_cache.c3, index), Rows(train_cache.c4, index), Rows(train_cache.c5, index));
+      torch::Tensor loss = DetectionLoss(output, targets.index_select(0, index));
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item<double>() * static_cast<double>(end - begin);
+    }
+    report->final_loss = loss_sum / static_cast<double>(count);
+    if (observer) observer->OnProgress("head", epoch + 1, epochs);
+  }
+  report->epochs = epoch;
+  BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
+                                                size, options.seed);
+  report->train_seconds = SecondsSince(train_start);
+  report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
+  report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
+  if (options.evaluate_training_images) {
+    report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
+  }
+  DetectorArtifact artifact;
+  artifact.backbone = backbone;
+  artifact.head = head;
+  artifact.classifier = classifier;
+  return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
+}
+
+// The trunk's features of `samples`, as a float cache of unmirrored rows (for evaluation).
+FeatureCache TrunkCache(ScratchTrunk& trunk, const std::vector<Sample>& samples, int size) {
+  torch::NoGradGuard no_grad;
+  trunk->eval();
+  std::vector<torch::Tensor> c3, c4, c5;
+  int64_t count = static_cast<int64_t>(samples.size());
+  for (int64_t begin = 0; begin < count; begin += kBatchSize) {
+    std::vector<const uint8_t*> pixels;
+    for (int64_t idx = begin; idx < std::min(count, begin + kBatchSize); ++idx) pixels.push_back(samples[idx].boxed.rgb.data());
+    PyramidFeatures f = trunk->forward(ImagesToTensor(pixels, size));
+    c3.push_back(f.c3);
+    c4.push_back(f.c4);
+    c5.push_back(f.c5);
+  }
+  return FeatureCache{torch::cat(c3), torch::cat(c4), torch::cat(c5), count};
+}
+
+// The fallback without the pretrained backbone: trunk, head and box classifier trained end to
+// end on the images (flip augmentation), the classifier on the true boxes of each batch.
+Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train, const DetectorOptions& options,
+                        std::mt19937_64& rng, Clock::time_point start, DetectorTrainingReport* report,
+                        TrainingObserver* observer) {
+  int size = options.input_size;
+  at::set_num_threads(std::max(1, options.threads));
+  int64_t count = static_cast<int64_t>(data.train.size());
+  int epochs = EpochsFor(options.time_budget_seconds, kScratchSamplesPerSecond, count, size, options);
+  torch::manual_seed(options.seed);
+  ScratchTrunk trunk;
+  DetectorHead head(kScratchPyramid, kDetectorHeadWidth);
+  BoxClassifier classifier(kScratchPyramid.c4 + kScratchPyramid.c5, static_cast<int>(train.labels.size()));
+  ToChannelsLast(*trunk);
+  ToChannelsLast(*head);
+  std::vector<torch::Tensor> parameters = trunk->parameters();
+  for (const auto& module : {head->parameters(), classifier->parameters()}) {
+    parameters.insert(parameters.end(), module.begin(), module.end());
+  }
+  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
+  torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(kScratchLearningRate).weight_decay(1e-4));
+  auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(0.1);
+  int64_t steps_per_epoch = (count + kScratchBatchSize - 1) / kScratchBatchSize;
+  int64_t total_steps = steps_per_epoch * epochs, step = 0;
+  auto train_start = Clock::now();
+  trunk->train();
+  head->train();
+  classifier->train();
+  int epoch = 0;
+  for (; epoch < epochs; ++epoch) {
+    if (GuardHit(start, options)) {
+      report->time_guard_hit = true;
+      break;
+    }
+    std::vector<int64_t> order(static_cast<size_t>(count));
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t& row : order) row += (rng() & 1) ? count : 0;
+    double loss_sum = 0;
+    for (int64_t begin = 0; begin < count; begin += kScratchBatchSize, ++step) {
+      int64_t end = std::min(count, begin + kScratchBatchSize);
+      std::vector<int64_t> rows(order.begin() + begin, order.begin() + end);
+      std::vector<const uint8_t*> pixels;
+      std::vector<uint8_t> mirrored;
+      for (int64_t row : rows) {
+        pixels.push_back(data.train[row % count].boxed.rgb.data());
+        mirrored.push_back(row >= count);
+      }
+      torch::Tensor x = ImagesToTensor(pixels, size);
+      torch::Tensor mask = torch::tensor(std::vector<int64_t>(mirrored.begin(), mirrored.end())).to(torch::kBool).view({-1, 1, 1, 1});
+      x = torch::where(mask, x.flip({3}), x).contiguous(torch::MemoryFormat::ChannelsLast);
+      SetLearningRate(optimizer, LearningRate(kScratchLearningRate, step, total_steps));
+      optimizer.zero_grad();
+      PyramidFeatures f = trunk->forward(x);
+      torch::Tensor loss = DetectionLoss(head->forward(f.c3, f.c4, f.c5), targets.index_select(0, torch::tensor(rows)));
+      std::vector<torch::Tensor> pooled;
+      std::vector<int64_t> labels;
+      for (size_t idx = 0; idx < rows.size(); ++idx) {
+        std::vector<Box> boxes;
+        for (const AnnotatedBox& annotated : data.train[rows[idx] % count].boxes) {
+          boxes.push_back(RowBox(annotated.box, rows[idx] >= count, size));
+          labels.push_back(annotated.label);
+        }
+        if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c4[static_cast<int64_t>(idx)], f.c5[static_cast<int64_t>(idx)], boxes));
+      }
+      if (!pooled.empty()) {
+        loss = loss + torch::nn::functional::cross_entropy(classifier->forward(torch::cat(pooled)), torch::tensor(labels), ce_options);
+      }
+      loss.backward();
+      optimizer.step();
+      loss_sum += loss.item<double>() * static_cast<double>(end - begin);
+    }
+    report->final_loss = loss_sum / static_cast<double>(count);
+    if (observer) observer->OnProgress("scratch", epoch + 1, epochs);
+  }
+  report->epochs = epoch;
+  report->train_seconds = SecondsSince(train_start);
+  FeatureCache val_cache = TrunkCache(trunk, data.val, size);
+  classifier->eval();
+  report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
+  report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
+  if (options.evaluate_training_images) {
+    FeatureCache train_cache = TrunkCache(trunk, data.train, size);
+    report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
+  }
+  DetectorArtifact artifact;
+  artifact.trunk = trunk;
+  artifact.head = head;
+  artifact.classifier = classifier;
+  return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
 }
 
 }  // namespace
@@ -264,113 +664,22 @@ Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
   if (std::filesystem::exists(options.output_dir)) {
     return Status::AlreadyExists("model folder " + options.output_dir.string() + " already exists");
   }
-  OSPREY_ASSIGN_OR_RETURN(MobileNetV2 backbone, LoadBackbone(options.backbone_dir));
+  Result<MobileNetV2> backbone = LoadBackbone(options.backbone_dir);
+  if (!backbone.ok() && backbone.status().code() != StatusCode::kNotFound) return backbone.status();
+  report.backbone_used = backbone.ok();
   try {
-    // Split: the given validation set, else a seeded hold-out, else the training images.
-    std::vector<const DetectionImage*> train_refs, val_refs;
-    for (const DetectionImage& image : train.images) train_refs.push_back(&image);
     std::mt19937_64 rng(options.seed);
-    if (validation) {
-      for (const DetectionImage& image : validation->images) val_refs.push_back(&image);
-    } else if (train_refs.size() >= 10) {
-      std::shuffle(train_refs.begin(), train_refs.end(), rng);
-      size_t held = std::max<size_t>(1, static_cast<size_t>(options.validation_fraction * train_refs.size()));
-      val_refs.assign(train_refs.end() - static_cast<std::ptrdiff_t>(held), train_refs.end());
-      train_refs.resize(train_refs.size() - held);
-    }
-    if (observer) observer->OnProgress("decode", 0, static_cast<int>(train_refs.size() + val_refs.size()));
-    std::vector<Sample> train_samples = LoadSamples(train_refs, num_labels, size, options.threads, &report.skipped);
-    std::vector<Sample> val_samples = LoadSamples(val_refs, num_labels, size, options.threads, &report.skipped);
-    bool val_is_train = val_samples.empty();
+    OSPREY_ASSIGN_OR_RETURN(Prepared data, Prepare(train, validation, options, rng, &report, observer));
     report.decode_seconds = SecondsSince(start);
-    size_t num_boxes = 0;
-    for (const Sample& sample : train_samples) num_boxes += sample.boxes.size();
-    if (train_samples.empty() || num_boxes == 0) {
-      return Status::InvalidArgument("no usable training image with a valid box (" +
-                                     std::to_string(report.skipped.size()) + " skipped)");
-    }
-    report.num_training_images = static_cast<int>(train_samples.size());
-    report.num_validation_images = static_cast<int>(val_is_train ? 0 : val_samples.size());
-
-    auto feature_start = Clock::now();
-    if (observer) observer->OnProgress("features", 0, 1);
-    FeatureCache train_cache = ExtractAll(backbone, train_samples, size, options.threads);
-    FeatureCache val_cache = val_is_train ? train_cache : ExtractAll(backbone, val_samples, size, options.threads);
-    report.feature_seconds = SecondsSince(feature_start);
-    if (observer) observer->OnProgress("features", 1, 1);
-    at::set_num_threads(std::max(1, options.threads));
-
-    // Epochs from the cost model (never from the clock).
-    int64_t count = train_cache.count;
-    double feature_estimate = 2.0 * static_cast<double>(train_samples.size() + val_samples.size()) / kFeatureImagesPerSecond;
-    double head_budget = std::max(0.25 * options.time_budget_seconds, options.time_budget_seconds - feature_estimate);
-    int epochs = std::clamp(static_cast<int>(head_budget * kHeadSamplesPerSecond / static_cast<double>(count)), 3, 300);
-    if (options.max_epochs > 0) epochs = std::min(epochs, options.max_epochs);
-
-    torch::manual_seed(options.seed);
-    DetectorHead head(num_labels, kDetectorHeadWidth);
-    ToChannelsLast(*head);
-    torch::Tensor targets = MakeTargets(train_samples, num_labels, size);
-    torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(1e-4));
-    int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
-    int64_t total_steps = steps_per_epoch * epochs, step = 0;
-    auto train_start = Clock::now();
-    head->train();
-    int epoch = 0;
-    for (; epoch < epochs; ++epoch) {
-      // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
-      if (SecondsSince(start) > 3 * options.time_budget_seconds + 60) {
-        report.time_guard_hit = true;
-        break;
+    if (report.backbone_used) {
+      OSPREY_RETURN_IF_ERROR(TrainOnFrozenBackbone(*backbone, data, train, options, rng, start, &report, observer));
+    } else {
+      if (observer) {
+        observer->OnMessage("no pretrained backbone (" + backbone.status().message() +
+                            "): training a small detector from scratch; expect much lower accuracy");
       }
-      std::vector<int64_t> order(static_cast<size_t>(count));
-      std::iota(order.begin(), order.end(), 0);
-      std::shuffle(order.begin(), order.end(), rng);
-      // Each sample is the image or its mirror image, chosen by the seeded stream.
-      for (int64_t& row : order) row += (rng() & 1) ? count : 0;
-      double loss_sum = 0;
-      for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
-        int64_t end = std::min(count, begin + kBatchSize);
-        torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
-        for (auto& group : optimizer.param_groups()) {
-          static_cast<torch::optim::AdamWOptions&>(group.options()).lr(LearningRate(step, total_steps));
-        }
-        optimizer.zero_grad();
-        torch::Tensor output = head->forward(Rows(train_cache.c3, index), Rows(train_cache.c4, index), Rows(train_cache.c5, index));
-        torch::Tensor loss = DetectionLoss(output, targets.index_select(0, index), num_labels);
-        loss.backward();
-        optimizer.step();
-        loss_sum += loss.item<double>() * static_cast<double>(end - begin);
-      }
-      report.final_loss = loss_sum / static_cast<double>(count);
-      if (observer) observer->OnProgress("head", epoch + 1, epochs);
+      OSPREY_RETURN_IF_ERROR(TrainFromScratch(data, train, options, rng, start, &report, observer));
     }
-    report.epochs = epoch;
-    report.train_seconds = SecondsSince(train_start);
-
-    report.validation = EvaluateOnCache(head, val_cache, val_is_train ? train_samples : val_samples, train.labels);
-    DetectorArtifact artifact;
-    artifact.labels = train.labels;
-    for (int label = 0; label < num_labels; ++label) {
-      bool seen = report.validation.boxes_per_label[label] > 0;
-      artifact.thresholds.push_back(seen ? static_cast<float>(report.validation.result.per_label[label].threshold)
-                                         : kDefaultThreshold);
-    }
-    artifact.input_size = size;
-    artifact.number_of_training_images = report.num_training_images;
-    artifact.backbone = backbone;
-    artifact.head = head;
-    std::ostringstream training;
-    training << "{\"seed\":" << options.seed << ",\"epochs\":" << report.epochs
-             << ",\"time_budget_seconds\":" << options.time_budget_seconds
-             << ",\"validation_on_training_images\":" << (val_is_train ? "true" : "false") << "}";
-    artifact.training_json = training.str();
-    std::ostringstream metrics;
-    metrics << "{\"average_precision\":" << report.validation.average_precision
-            << ",\"average_recall\":" << report.validation.average_recall
-            << ",\"f1\":" << report.validation.result.f1 << "}";
-    artifact.metrics_json = metrics.str();
-    OSPREY_RETURN_IF_ERROR(SaveDetectorArtifact(artifact, options.output_dir));
   } catch (const std::exception& e) {
     return TorchError(e, "training the detector");
   }
