@@ -1,6 +1,6 @@
-// TrainDetector: decode and letterbox, cache frozen-backbone pyramid features for every image
-// and its mirror image, then train the CenterNet-style head on the cache
-// (docs/design/detection.md).
+// TrainDetector: decode and letterbox, then either cache frozen-backbone pyramid features for
+// every image and its mirror image and train the head and the box classifier on the cache, or
+// (no backbone) train from scratch (detector_scratch.cc). docs/design/detection.md.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -15,42 +15,26 @@
 
 #include "engine/detector.h"
 #include "engine/detector_net.h"
+#include "engine/detector_training.h"
 
 namespace osprey::engine {
-namespace {
+namespace detector_training {
 
-using Clock = std::chrono::steady_clock;
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // The cost model that turns the time budget into an epoch count: rates at 320 px measured on the
 // shared 2-core machine at load average ~4 (docs/design/detection.md), scaled with the pixel
 // count, so the same budget gives the same model on any machine.
 constexpr double kFeatureImagesPerSecond = 13;  // whole backbone at 320 px, per image
 constexpr double kHeadSamplesPerSecond = 60;    // head forward + backward at 320 px
-constexpr double kScratchSamplesPerSecond = 12; // trunk + head forward + backward at 320 px
 constexpr double kClassifierSeconds = 5;        // the box classifier (fixed epochs)
-constexpr int kBatchSize = 16;
 // The box classifier: every true box of every cached row plus jittered copies of it.
 constexpr int kBoxJitters = 3;
 constexpr int kClassifierEpochs = 20;
 constexpr int kClassifierBatch = 128;
 constexpr double kClassifierLearningRate = 1e-3;
 constexpr double kLearningRate = 4e-3;
-constexpr double kScratchLearningRate = 2e-3;
-// Smaller batches for the scratch trunk: twice the steps for the same compute, and its batch
-// norms' running statistics settle sooner on small sets.
-constexpr int kScratchBatchSize = 8;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
-// One decoded image: the letterboxed pixels and its boxes in letterbox pixels.
-struct Sample {
-  image::Image boxed;
-  Letterbox letterbox;
-  int width = 0, height = 0;  // decoded size
-  std::vector<AnnotatedBox> boxes;
-};
 
 Result<std::string> ReadBytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -108,12 +92,6 @@ std::vector<Sample> LoadSamples(const std::vector<const DetectionImage*>& images
   return samples;
 }
 
-// Cached features: rows [0, n) are the images, [n, 2n) their mirror images (training only).
-// Half precision halves the cache (500 images at 320 px: 0.45 GB instead of 0.9 GB).
-struct FeatureCache {
-  torch::Tensor c3, c4, c5;
-  int64_t count = 0;
-};
 
 FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& samples, int size,
                         int threads, bool mirrors) {
@@ -416,11 +394,6 @@ Status SaveModel(DetectorArtifact artifact, const DetectorTrainingReport& report
   return SaveDetectorArtifact(artifact, options.output_dir);
 }
 
-// Everything TrainDetector's two paths share: the decoded images and the split.
-struct Prepared {
-  std::vector<Sample> train, val;
-  bool val_is_train = false;
-};
 
 Result<Prepared> Prepare(const DetectionTrainingSet& train, const DetectionTrainingSet* validation,
                          const DetectorOptions& options, std::mt19937_64& rng, DetectorTrainingReport* report,
@@ -537,116 +510,10 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
 }
 
-// The trunk's features of `samples`, as a float cache of unmirrored rows (for evaluation).
-FeatureCache TrunkCache(ScratchTrunk& trunk, const std::vector<Sample>& samples, int size) {
-  torch::NoGradGuard no_grad;
-  trunk->eval();
-  std::vector<torch::Tensor> c3, c4, c5;
-  int64_t count = static_cast<int64_t>(samples.size());
-  for (int64_t begin = 0; begin < count; begin += kBatchSize) {
-    std::vector<const uint8_t*> pixels;
-    for (int64_t idx = begin; idx < std::min(count, begin + kBatchSize); ++idx) pixels.push_back(samples[idx].boxed.rgb.data());
-    PyramidFeatures f = trunk->forward(ImagesToTensor(pixels, size));
-    c3.push_back(f.c3);
-    c4.push_back(f.c4);
-    c5.push_back(f.c5);
-  }
-  return FeatureCache{torch::cat(c3), torch::cat(c4), torch::cat(c5), count};
-}
 
-// The fallback without the pretrained backbone: trunk, head and box classifier trained end to
-// end on the images (flip augmentation), the classifier on the true boxes of each batch.
-Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train, const DetectorOptions& options,
-                        std::mt19937_64& rng, Clock::time_point start, DetectorTrainingReport* report,
-                        TrainingObserver* observer) {
-  int size = options.input_size;
-  at::set_num_threads(std::max(1, options.threads));
-  int64_t count = static_cast<int64_t>(data.train.size());
-  int epochs = EpochsFor(options.time_budget_seconds, kScratchSamplesPerSecond, count, size, options);
-  torch::manual_seed(options.seed);
-  ScratchTrunk trunk;
-  DetectorHead head(kScratchPyramid, kDetectorHeadWidth);
-  BoxClassifier classifier(kScratchPyramid.c4 + kScratchPyramid.c5, static_cast<int>(train.labels.size()));
-  ToChannelsLast(*trunk);
-  ToChannelsLast(*head);
-  std::vector<torch::Tensor> parameters = trunk->parameters();
-  for (const auto& module : {head->parameters(), classifier->parameters()}) {
-    parameters.insert(parameters.end(), module.begin(), module.end());
-  }
-  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
-  torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(kScratchLearningRate).weight_decay(1e-4));
-  auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(0.1);
-  int64_t steps_per_epoch = (count + kScratchBatchSize - 1) / kScratchBatchSize;
-  int64_t total_steps = steps_per_epoch * epochs, step = 0;
-  auto train_start = Clock::now();
-  trunk->train();
-  head->train();
-  classifier->train();
-  int epoch = 0;
-  for (; epoch < epochs; ++epoch) {
-    if (GuardHit(start, options)) {
-      report->time_guard_hit = true;
-      break;
-    }
-    std::vector<int64_t> order(static_cast<size_t>(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t& row : order) row += (rng() & 1) ? count : 0;
-    double loss_sum = 0;
-    for (int64_t begin = 0; begin < count; begin += kScratchBatchSize, ++step) {
-      int64_t end = std::min(count, begin + kScratchBatchSize);
-      std::vector<int64_t> rows(order.begin() + begin, order.begin() + end);
-      std::vector<const uint8_t*> pixels;
-      std::vector<uint8_t> mirrored;
-      for (int64_t row : rows) {
-        pixels.push_back(data.train[row % count].boxed.rgb.data());
-        mirrored.push_back(row >= count);
-      }
-      torch::Tensor x = ImagesToTensor(pixels, size);
-      torch::Tensor mask = torch::tensor(std::vector<int64_t>(mirrored.begin(), mirrored.end())).to(torch::kBool).view({-1, 1, 1, 1});
-      x = torch::where(mask, x.flip({3}), x).contiguous(torch::MemoryFormat::ChannelsLast);
-      SetLearningRate(optimizer, LearningRate(kScratchLearningRate, step, total_steps));
-      optimizer.zero_grad();
-      PyramidFeatures f = trunk->forward(x);
-      torch::Tensor loss = DetectionLoss(head->forward(f.c3, f.c4, f.c5), targets.index_select(0, torch::tensor(rows)));
-      std::vector<torch::Tensor> pooled;
-      std::vector<int64_t> labels;
-      for (size_t idx = 0; idx < rows.size(); ++idx) {
-        std::vector<Box> boxes;
-        for (const AnnotatedBox& annotated : data.train[rows[idx] % count].boxes) {
-          boxes.push_back(RowBox(annotated.box, rows[idx] >= count, size));
-          labels.push_back(annotated.label);
-        }
-        if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c4[static_cast<int64_t>(idx)], f.c5[static_cast<int64_t>(idx)], boxes));
-      }
-      if (!pooled.empty()) {
-        loss = loss + torch::nn::functional::cross_entropy(classifier->forward(torch::cat(pooled)), torch::tensor(labels), ce_options);
-      }
-      loss.backward();
-      optimizer.step();
-      loss_sum += loss.item<double>() * static_cast<double>(end - begin);
-    }
-    report->final_loss = loss_sum / static_cast<double>(count);
-    if (observer) observer->OnProgress("scratch", epoch + 1, epochs);
-  }
-  report->epochs = epoch;
-  report->train_seconds = SecondsSince(train_start);
-  FeatureCache val_cache = TrunkCache(trunk, data.val, size);
-  classifier->eval();
-  report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
-  report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
-  if (options.evaluate_training_images) {
-    FeatureCache train_cache = TrunkCache(trunk, data.train, size);
-    report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
-  }
-  DetectorArtifact artifact;
-  artifact.trunk = trunk;
-  artifact.head = head;
-  artifact.classifier = classifier;
-  return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
-}
+}  // namespace detector_training
 
-}  // namespace
+using namespace detector_training;
 
 Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
                                              const DetectionTrainingSet* validation,
