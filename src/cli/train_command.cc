@@ -91,8 +91,8 @@ std::filesystem::path BackboneDir(const TrainFlags& flags) {
 }
 
 void PrintDetectorSummary(const engine::DetectorTrainingReport& report, const TrainFlags& flags) {
-  std::printf("model:       object detector (input %d px, backbone: nsfwjs MobileNetV2)\n",
-              flags.input_size);
+  std::printf("model:       object detector (input %d px, backbone: %s)\n", flags.input_size,
+              report.backbone_used ? "nsfwjs MobileNetV2" : "none, trained from scratch");
   std::printf("images:      %d training, %d validation, %zu skipped\n", report.num_training_images,
               report.num_validation_images, report.skipped.size());
   std::printf("epochs:      %d (final loss %.3f)\n", report.epochs, report.final_loss);

@@ -65,13 +65,9 @@ Result<TrainedModel> Detect(const TrainingRunInputs& in, const storage::ObjectSt
   options.backbone_dir = in.backbone_dir;
   options.seed = in.seed;
   options.time_budget_seconds = in.time_budget_seconds;
+  // Without the pretrained backbone the engine trains from scratch and says so to `observer`.
   Result<engine::DetectorTrainingReport> report =
       engine::TrainDetector(train, nullptr, options, observer);
-  if (report.status().code() == StatusCode::kNotFound) {
-    return Status::InvalidArgument(
-        "Object detection needs the pretrained backbone, which is not installed (" +
-        report.status().message() + "). Run scripts/install-deps.sh, then create a new version.");
-  }
   OSPREY_RETURN_IF_ERROR(report.status());
   OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::DetectionPredictor> predictor,
                           engine::DetectionPredictor::Load(in.output_dir));
