@@ -67,10 +67,7 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
       report->time_guard_hit = true;
       break;
     }
-    std::vector<int64_t> order(static_cast<size_t>(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t& row : order) row += (rng() & 1) ? count : 0;
+    std::vector<int64_t> order = MirroredEpochOrder(count, rng);
     double loss_sum = 0;
     for (int64_t begin = 0; begin < count; begin += kScratchBatchSize, ++step) {
       int64_t end = std::min(count, begin + kScratchBatchSize);

@@ -474,11 +474,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
       report->time_guard_hit = true;
       break;
     }
-    std::vector<int64_t> order(static_cast<size_t>(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    // Each sample is the image or its mirror image, chosen by the seeded stream.
-    for (int64_t& row : order) row += (rng() & 1) ? count : 0;
+    std::vector<int64_t> order = MirroredEpochOrder(count, rng);
     double loss_sum = 0;
     for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
       int64_t end = std::min(count, begin + kBatchSize);
@@ -510,6 +506,14 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
 }
 
+
+std::vector<int64_t> MirroredEpochOrder(int64_t count, std::mt19937_64& rng) {
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int64_t& row : order) row += (rng() & 1) ? count : 0;
+  return order;
+}
 
 }  // namespace detector_training
 

@@ -75,4 +75,8 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
                         std::mt19937_64& rng, Clock::time_point start, DetectorTrainingReport* report,
                         TrainingObserver* observer);
 
+// One epoch's sample order over a cache of `count` images followed by their mirror images:
+// a seeded shuffle, then a seeded coin per sample picks the image (row) or its mirror (row + count).
+std::vector<int64_t> MirroredEpochOrder(int64_t count, std::mt19937_64& rng);
+
 }  // namespace osprey::engine::detector_training

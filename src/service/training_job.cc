@@ -8,6 +8,7 @@
 
 #include "dataset/manifest_reader.h"
 #include "dataset/training_output.h"
+#include "service/arn.h"
 #include "service/model_service.h"
 #include "service/training_data.h"
 #include "service/training_run.h"
@@ -41,11 +42,11 @@ class StatusObserver : public engine::TrainingObserver {
 // Writes `<prefix>/<Kind>-<project>-<version>.json` objects into the output bucket (§11.1).
 class OutputWriter {
  public:
-  OutputWriter(storage::ObjectStore& objects, const metadata::VersionRecord& version)
+  OutputWriter(storage::ObjectStore& objects, const metadata::VersionRecord& version,
+               const std::string& project_name)
       : objects_(objects), bucket_(version.output_bucket), prefix_(version.output_prefix) {
     if (!prefix_.empty() && prefix_.back() != '/') prefix_ += '/';
-    std::string project = version.project_arn.substr(version.project_arn.find(":project/") + 9);
-    suffix_ = "-" + project.substr(0, project.find('/')) + "-" + version.name + ".json";
+    suffix_ = "-" + project_name + "-" + version.name + ".json";
   }
   Status Put(const std::string& kind, const std::string& body, metadata::S3Location* where) {
     std::string key = prefix_ + kind + suffix_;
@@ -140,10 +141,15 @@ void ModelService::Train(metadata::VersionRecord version) {
     test_dropped = Refs(test.dropped);
   }
   const bool detection = train->object_detection;
+  std::optional<ParsedArn> project_arn = ParseArn(version.project_arn);
+  if (!project_arn) {
+    return fail(Status::Internal("stored project ARN does not parse: " + version.project_arn));
+  }
+  const std::string& project_name = project_arn->project_name;
   const std::string use_case = train->use_case();
 
   // The manifest files come first, so that a failed run still tells the user which lines.
-  OutputWriter out(objects_, version);
+  OutputWriter out(objects_, version, project_name);
   dataset::ManifestStatistics train_stats =
       dataset::CountLines(train_entries, train_dropped, use_case);
   dataset::ManifestStatistics test_stats = dataset::CountLines(test_entries, test_dropped, use_case);
@@ -176,8 +182,6 @@ void ModelService::Train(metadata::VersionRecord version) {
   inputs.train = Usable(train_entries, detection);
   inputs.test = Usable(test_entries, detection);
   inputs.object_detection = detection;
-  std::string project_name = version.project_arn.substr(version.project_arn.find(":project/") + 9);
-  project_name = project_name.substr(0, project_name.find('/'));
   std::string artifact_rel = "models/" + project_name + "/" + version.name + "-" +
                              std::to_string(version.creation_ms);
   inputs.output_dir = options_.models_dir.parent_path() / artifact_rel;
