@@ -17,7 +17,8 @@ namespace osprey::engine {
 
 // A convolution whose batch norm has been folded into its weights and bias (the backbone's
 // batch norms are frozen, so folding is exact), optionally followed by ReLU6.
-// `keras_pad` reproduces Keras' ZeroPadding2D((0,1),(0,1)) before a stride-2 'valid' conv.
+// `keras_pad` reproduces Keras' ZeroPadding2D((0,1),(0,1)) before a stride-2 'valid' conv
+// (without copying the input: see forward()).
 struct FoldedConvImpl : torch::nn::Module {
   FoldedConvImpl(int in, int out, int kernel, int stride, int groups, bool relu6);
   torch::Tensor forward(torch::Tensor x);
