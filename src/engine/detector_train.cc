@@ -25,7 +25,7 @@ namespace detector_training {
 // shared 2-core machine at load average ~4 (docs/design/detection.md), scaled with the pixel
 // count, so the same budget gives the same model on any machine.
 constexpr double kFeatureImagesPerSecond = 13;  // whole backbone at 320 px, per image
-constexpr double kHeadSamplesPerSecond = 60;    // head forward + backward at 320 px
+constexpr double kHeadSamplesPerSecond = 30;    // head forward + backward at 320 px
 constexpr double kClassifierSeconds = 5;        // the box classifier (fixed epochs)
 // The box classifier: every true box of every cached row plus jittered copies of it.
 constexpr int kBoxJitters = 3;
@@ -33,6 +33,10 @@ constexpr int kClassifierEpochs = 20;
 constexpr int kClassifierBatch = 128;
 constexpr double kClassifierLearningRate = 1e-3;
 constexpr double kLearningRate = 4e-3;
+// Background examples for the box classifier (BoxFeatureLayout::background).
+constexpr int kNegativesPerImage = 4;
+constexpr float kNegativeFloor = 0.05f;
+constexpr float kNegativeIoU = 0.3f;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
 
@@ -303,7 +307,8 @@ Box Jitter(const Box& box, std::mt19937_64& rng) {
 // Pooled features and labels of every true box of cached rows [0, rows), plus `jitters`
 // jittered copies of each.
 std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache, const std::vector<Sample>& samples,
-                                                      int64_t rows, int size, int jitters, std::mt19937_64& rng) {
+                                                      int64_t rows, int size, int jitters, int grid,
+                                                      std::mt19937_64& rng) {
   std::vector<torch::Tensor> features;
   std::vector<int64_t> labels;
   for (int64_t row = 0; row < rows; ++row) {
@@ -317,22 +322,70 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
         labels.push_back(annotated.label);
       }
     }
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, grid));
   }
   return {torch::cat(features), torch::tensor(labels)};
 }
 
+// The head's false positives on the training images: per image, its most confident candidates
+// (centre score >= kNegativeFloor) overlapping no true box at IoU >= kNegativeIoU, at most
+// kNegativesPerImage. On the bench scenes they are mostly the unlabelled distractor objects.
+std::vector<std::vector<Box>> HeadFalsePositives(DetectorHead& head, const FeatureCache& cache,
+                                                 const std::vector<Sample>& samples) {
+  torch::NoGradGuard no_grad;
+  head->eval();
+  std::vector<std::vector<Box>> negatives(samples.size());
+  FeatureSource source = CacheSource(cache);
+  for (int64_t begin = 0; begin < cache.count; begin += kBatchSize) {
+    int64_t end = std::min(cache.count, begin + kBatchSize);
+    PyramidFeatures f = source(begin, end);
+    torch::Tensor output = head->forward(f.c3, f.c4, f.c5);
+    for (int64_t idx = begin; idx < end; ++idx) {
+      for (const Detection& candidate : CandidateBoxes(output[idx - begin], kNegativeFloor, 4 * kNegativesPerImage)) {
+        bool overlaps = false;
+        for (const AnnotatedBox& truth : samples[idx].boxes) overlaps |= IoU(candidate.box, truth.box) >= kNegativeIoU;
+        if (overlaps || candidate.box.area() <= 0) continue;
+        negatives[idx].push_back(candidate.box);
+        if (static_cast<int>(negatives[idx].size()) == kNegativesPerImage) break;
+      }
+    }
+  }
+  head->train();
+  return negatives;
+}
+
+// Pooled features of the negatives in every cached row (mirrored in rows >= count).
+torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::vector<Box>>& negatives, int size, int grid) {
+  std::vector<torch::Tensor> features;
+  for (int64_t row = 0; row < 2 * cache.count; ++row) {
+    std::vector<Box> boxes;
+    for (const Box& box : negatives[row % cache.count]) boxes.push_back(RowBox(box, row >= cache.count, size));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, grid));
+  }
+  return features.empty() ? torch::Tensor() : torch::cat(features);
+}
+
 // Trains the box classifier on pooled true boxes of the training cache (deterministic).
+// With layout.background, `negatives` (per training image, letterbox pixels) are the background
+// class's examples.
 BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sample>& samples, int num_labels,
-                                 int size, uint64_t seed) {
+                                 int size, uint64_t seed, BoxFeatureLayout layout,
+                                 const std::vector<std::vector<Box>>& negatives) {
   // Tiny matrices: one thread avoids OpenMP barriers that cost more than the arithmetic (20x
   // slower with two threads on a loaded machine).
   int threads = at::get_num_threads();
   at::set_num_threads(1);
   std::mt19937_64 rng(seed ^ 0x5bd1e995u);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, rng);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, layout.grid, rng);
+  if (layout.background) {
+    torch::Tensor background = PoolNegatives(cache, negatives, size, layout.grid);
+    if (background.defined()) {
+      features = torch::cat({features, background});
+      labels = torch::cat({labels, torch::full({background.size(0)}, num_labels, torch::kLong)});
+    }
+  }
   torch::manual_seed(seed);
-  BoxClassifier classifier(static_cast<int>(features.size(1)), num_labels);
+  BoxClassifier classifier(kMobileNetPyramid, num_labels, layout);
   classifier->train();
   torch::optim::AdamW optimizer(classifier->parameters(),
                                 torch::optim::AdamWOptions(kClassifierLearningRate).weight_decay(1e-2));
@@ -364,8 +417,9 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
 double LabelAccuracy(BoxClassifier& classifier, const FeatureCache& cache, const std::vector<Sample>& samples, int size) {
   torch::NoGradGuard no_grad;
   std::mt19937_64 unused(0);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, unused);
-  torch::Tensor predicted = classifier->forward(features).argmax(1);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, classifier->layout.grid,
+                                          unused);
+  torch::Tensor predicted = classifier->LabelProbabilities(features).argmax(1);
   return predicted.eq(labels).to(torch::kDouble).mean().item<double>();
 }
 
@@ -463,10 +517,15 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth);
   ToChannelsLast(*head);
   torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
+  auto train_start = Clock::now();
+  bool head_cached = !options.head_cache_file.empty() && std::filesystem::exists(options.head_cache_file);
+  if (head_cached) {
+    torch::load(head, options.head_cache_file.string());
+    epochs = 0;
+  }
   torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(1e-4));
   int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
   int64_t total_steps = steps_per_epoch * epochs, step = 0;
-  auto train_start = Clock::now();
   head->train();
   int epoch = 0;
   for (; epoch < epochs; ++epoch) {
@@ -491,8 +550,13 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
     if (observer) observer->OnProgress("head", epoch + 1, epochs);
   }
   report->epochs = epoch;
+  if (!head_cached && !options.head_cache_file.empty()) torch::save(head, options.head_cache_file.string());
+  report->head_seconds = SecondsSince(train_start);
+  BoxFeatureLayout layout{options.box_grid, options.box_background};
+  std::vector<std::vector<Box>> negatives;
+  if (layout.background) negatives = HeadFalsePositives(head, train_cache, data.train);
   BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
-                                                size, options.seed);
+                                                size, options.seed, layout, negatives);
   report->train_seconds = SecondsSince(train_start);
   report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
   report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
