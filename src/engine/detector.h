@@ -66,8 +66,8 @@ struct DetectorOptions {
   // The box classifier's input: c4/c5 averaged over the box, plus (grid > 1) c4 averaged in
   // grid x grid bins of the box; and whether it learns a "no object" output from the head's
   // false positives on the training images. docs/design/detection.md.
-  int box_grid = 1;
-  bool box_background = false;
+  int box_grid = 3;
+  bool box_background = true;
 };
 
 struct DetectorTrainingReport {

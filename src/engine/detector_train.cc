@@ -22,11 +22,13 @@ namespace detector_training {
 
 
 // The cost model that turns the time budget into an epoch count: rates at 320 px measured on the
-// shared 2-core machine at load average ~4 (docs/design/detection.md), scaled with the pixel
+// shared 2-core machine at load average 3-6 (docs/design/detection.md), scaled with the pixel
 // count, so the same budget gives the same model on any machine.
-constexpr double kFeatureImagesPerSecond = 13;  // whole backbone at 320 px, per image
-constexpr double kHeadSamplesPerSecond = 30;    // head forward + backward at 320 px
-constexpr double kClassifierSeconds = 5;        // the box classifier (fixed epochs)
+constexpr double kFeatureImagesPerSecond = 16;  // whole backbone at 320 px, per image (2 workers)
+constexpr double kHeadSamplesPerSecond = 40;    // head forward + backward at 320 px, 1 thread
+// The box classifier (fixed epochs): mining the head's false positives, pooling 3 x 3 bins and
+// the linear layer, per training image.
+constexpr double kClassifierSecondsPerImage = 0.1;
 // The box classifier: every true box of every cached row plus jittered copies of it.
 constexpr int kBoxJitters = 3;
 constexpr int kClassifierEpochs = 20;
@@ -503,14 +505,19 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
   report->feature_seconds = SecondsSince(feature_start);
   if (observer) observer->OnProgress("features", 1, 1);
-  at::set_num_threads(std::max(1, options.threads));
+  // The head and the box classifier run on one intra-op thread: their convolutions and matrices
+  // are small enough that OpenMP barriers cost more than a second core gives (on the loaded
+  // 2-core VM, 2 head epochs took 8.7 s on one thread and over 70 s on two).
+  int caller_threads = at::get_num_threads();
+  at::set_num_threads(1);
 
   // Epochs from the cost model (never from the clock).
   int64_t count = train_cache.count;
   double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
   double feature_estimate = pixels * static_cast<double>(2 * data.train.size() + data.val.size()) / kFeatureImagesPerSecond;
   double head_budget = std::max(0.25 * options.time_budget_seconds,
-                                options.time_budget_seconds - feature_estimate - kClassifierSeconds);
+                                options.time_budget_seconds - feature_estimate -
+                                    kClassifierSecondsPerImage * static_cast<double>(data.train.size()));
   int epochs = EpochsFor(head_budget, kHeadSamplesPerSecond, count, size, options);
 
   torch::manual_seed(options.seed);
@@ -563,6 +570,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   if (options.evaluate_training_images) {
     report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
   }
+  at::set_num_threads(caller_threads);
   DetectorArtifact artifact;
   artifact.backbone = backbone;
   artifact.head = head;
