@@ -63,11 +63,14 @@ struct DetectorOptions {
   // classifier; the caller keeps the file in step with the data, seed and budget.
   std::filesystem::path head_cache_file;
   bool evaluate_training_images = false;  // also fill DetectorTrainingReport::training
-  // The box classifier's input: c4/c5 averaged over the box, plus (grid > 1) c4 averaged in
+  // The box classifier's input: c4 averaged over the box, plus (grid > 1) c4 averaged in
   // grid x grid bins of the box; and whether it learns a "no object" output from the head's
   // false positives on the training images. docs/design/detection.md.
   int box_grid = 3;
   bool box_background = true;
+  // Also the c5 (stride 32) mean over the box: mostly the scene around a small object; without
+  // it, labels of unseen objects in unseen scenes are better (docs/design/detection.md).
+  bool box_c5 = false;
 };
 
 struct DetectorTrainingReport {

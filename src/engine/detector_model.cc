@@ -145,7 +145,7 @@ BoxClassifierImpl::BoxClassifierImpl(PyramidChannels pyramid, int label_count, B
 
 int BoxClassifierImpl::InFeatures() const {
   int bins = layout.grid > 1 ? layout.grid * layout.grid : 0;
-  return channels.c4 + channels.c5 + bins * channels.c4;
+  return channels.c4 + (layout.c5 ? channels.c5 : 0) + bins * channels.c4;
 }
 
 torch::Tensor BoxClassifierImpl::forward(torch::Tensor pooled) {
@@ -158,11 +158,14 @@ torch::Tensor BoxClassifierImpl::LabelProbabilities(torch::Tensor pooled) {
 
 torch::Tensor BoxClassifierImpl::Pool(const torch::Tensor& c4, const torch::Tensor& c5,
                                       const std::vector<Box>& boxes) const {
-  return PoolBoxes(c4, c5, boxes, layout.grid);
+  return PoolBoxes(c4, c5, boxes, layout);
 }
 
-torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes, int grid) {
-  torch::Tensor means = torch::cat({PoolLevel(c4, boxes, 2 * kDetectorStride), PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
+torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
+                        BoxFeatureLayout layout) {
+  torch::Tensor means = PoolLevel(c4, boxes, 2 * kDetectorStride);
+  if (layout.c5) means = torch::cat({means, PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
+  int grid = layout.grid;
   if (grid <= 1) return means;
   std::vector<Box> bins;
   for (const Box& box : boxes) {
@@ -254,8 +257,8 @@ namespace {
 constexpr char kDetectorFormat[] = "osprey-object-detector";
 // 2: c4 is block 13's expansion (576 channels). 3: class-agnostic centre map plus a box
 // classifier (classifier.pt); a from-scratch trunk (trunk.pt) when "backbone" is "none".
-// 4: the classifier's feature layout ("classifier": "grid", "background"); version 3 folders
-// load as grid 1 without background (the same classifier.pt layout).
+// 4: the classifier's feature layout ("classifier": "grid", "background", "c5"); version 3
+// folders load as grid 1 with c5, without background (the same classifier.pt layout).
 constexpr int kDetectorVersion = 4;
 constexpr int kOldestReadableVersion = 3;
 constexpr char kBackboneMobileNet[] = "mobilenet_v2";
@@ -290,9 +293,10 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
         {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}}},
         {"classifier",
          {{"weights", "classifier.pt"},
-          {"kind", "linear on c4/c5 averaged in the box (+ c4 in grid x grid bins)"},
+          {"kind", "linear on c4 (+ c5) averaged in the box (+ c4 in grid x grid bins)"},
           {"grid", artifact.classifier->layout.grid},
-          {"background", artifact.classifier->layout.background}}},
+          {"background", artifact.classifier->layout.background},
+          {"c5", artifact.classifier->layout.c5}}},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
     std::ofstream out(dir / "model.json");
@@ -356,6 +360,7 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
     if (version >= 4) {
       layout.grid = model.at("classifier").at("grid").get<int>();
       layout.background = model.at("classifier").at("background").get<bool>();
+      layout.c5 = model.at("classifier").at("c5").get<bool>();
       if (layout.grid < 1 || layout.grid > 8) {
         return Status::InvalidArgument("model.json in " + dir.string() + " has an invalid classifier grid");
       }

@@ -66,6 +66,9 @@ struct BoxFeatureLayout {
   // An extra last output, "no object", trained on the head's false positives; at inference the
   // labels keep their softmax share, so a box the classifier calls background scores low.
   bool background = false;
+  // The c5 mean over the box. c5 (stride 32, the last layer) sees far beyond a small box, so it
+  // describes the scene as much as the object: the test scenes are never seen in training.
+  bool c5 = true;
 };
 
 // The label of a box: a linear classifier (dropout 0.2 while training) on the box's pooled
@@ -88,12 +91,12 @@ struct BoxClassifierImpl : torch::nn::Module {
 };
 TORCH_MODULE(BoxClassifier);
 
-// [K, c4 + c5 (+ grid * grid * c4)] features of one image's maps (c4 [C4, H4, W4], c5 [C5, H5,
-// W5]) averaged over the cells whose centres lie inside each box (letterbox pixels), then, for
-// grid > 1, c4 averaged in each bin of a grid x grid split of the box; a box or bin smaller than
-// a cell takes the cell under its centre.
+// [K, c4 (+ c5) (+ grid * grid * c4)] features of one image's maps (c4 [C4, H4, W4], c5 [C5,
+// H5, W5]) averaged over the cells whose centres lie inside each box (letterbox pixels; c5 only
+// with layout.c5), then, for grid > 1, c4 averaged in each bin of a grid x grid split of the
+// box; a box or bin smaller than a cell takes the cell under its centre.
 torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
-                        int grid = 1);
+                        BoxFeatureLayout layout = {});
 
 // The head's candidate boxes in one image's output [5, h, w] (letterbox pixels, label -1,
 // confidence = centre score): 3x3 peak picking, the top `max_candidates` peaks >= min_score.

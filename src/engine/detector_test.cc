@@ -210,6 +210,7 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   std::string model((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
   EXPECT_NE(model.find("\"grid\": 2"), std::string::npos) << model;
   EXPECT_NE(model.find("\"background\": true"), std::string::npos) << model;
+  EXPECT_NE(model.find("\"c5\": false"), std::string::npos) << model;
   SetEngineThreads(1);
   auto predictor = DetectionPredictor::Load(dir_ / "binned");
   ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
@@ -230,6 +231,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   options.max_epochs = 1;
   options.box_grid = 1;
   options.box_background = false;
+  options.box_c5 = true;  // version 3's classifier: c4 and c5 means
   ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
   std::filesystem::path file = dir_ / "v3" / "model.json";
   auto rewrite_version = [&](const std::string& from, const std::string& to) {

@@ -309,7 +309,7 @@ Box Jitter(const Box& box, std::mt19937_64& rng) {
 // Pooled features and labels of every true box of cached rows [0, rows), plus `jitters`
 // jittered copies of each.
 std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache, const std::vector<Sample>& samples,
-                                                      int64_t rows, int size, int jitters, int grid,
+                                                      int64_t rows, int size, int jitters, BoxFeatureLayout layout,
                                                       std::mt19937_64& rng) {
   std::vector<torch::Tensor> features;
   std::vector<int64_t> labels;
@@ -324,7 +324,7 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
         labels.push_back(annotated.label);
       }
     }
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, grid));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
   }
   return {torch::cat(features), torch::tensor(labels)};
 }
@@ -357,12 +357,13 @@ std::vector<std::vector<Box>> HeadFalsePositives(DetectorHead& head, const Featu
 }
 
 // Pooled features of the negatives in every cached row (mirrored in rows >= count).
-torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::vector<Box>>& negatives, int size, int grid) {
+torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::vector<Box>>& negatives, int size,
+                            BoxFeatureLayout layout) {
   std::vector<torch::Tensor> features;
   for (int64_t row = 0; row < 2 * cache.count; ++row) {
     std::vector<Box> boxes;
     for (const Box& box : negatives[row % cache.count]) boxes.push_back(RowBox(box, row >= cache.count, size));
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, grid));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
   }
   return features.empty() ? torch::Tensor() : torch::cat(features);
 }
@@ -378,9 +379,9 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
   int threads = at::get_num_threads();
   at::set_num_threads(1);
   std::mt19937_64 rng(seed ^ 0x5bd1e995u);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, layout.grid, rng);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, layout, rng);
   if (layout.background) {
-    torch::Tensor background = PoolNegatives(cache, negatives, size, layout.grid);
+    torch::Tensor background = PoolNegatives(cache, negatives, size, layout);
     if (background.defined()) {
       features = torch::cat({features, background});
       labels = torch::cat({labels, torch::full({background.size(0)}, num_labels, torch::kLong)});
@@ -419,7 +420,7 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
 double LabelAccuracy(BoxClassifier& classifier, const FeatureCache& cache, const std::vector<Sample>& samples, int size) {
   torch::NoGradGuard no_grad;
   std::mt19937_64 unused(0);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, classifier->layout.grid,
+  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, classifier->layout,
                                           unused);
   torch::Tensor predicted = classifier->LabelProbabilities(features).argmax(1);
   return predicted.eq(labels).to(torch::kDouble).mean().item<double>();
@@ -493,43 +494,34 @@ bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
   return SecondsSince(start) > 3 * options.time_budget_seconds + 60;
 }
 
-// The pretrained path: cache frozen features, train the head on them, then the box classifier.
-Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
-                             const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
-                             DetectorTrainingReport* report, TrainingObserver* observer) {
+// Head epochs from the cost model (never from the clock): what the budget leaves after the
+// features and the box classifier.
+int HeadEpochs(const Prepared& data, const DetectorOptions& options) {
   int size = options.input_size;
-  auto feature_start = Clock::now();
-  if (observer) observer->OnProgress("features", 0, 1);
-  auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
-                                                size, options.threads, options.feature_cache_file);
-  if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
-  report->feature_seconds = SecondsSince(feature_start);
-  if (observer) observer->OnProgress("features", 1, 1);
-  // The head and the box classifier run on one intra-op thread: their convolutions and matrices
-  // are small enough that OpenMP barriers cost more than a second core gives (on the loaded
-  // 2-core VM, 2 head epochs took 8.7 s on one thread and over 70 s on two).
-  int caller_threads = at::get_num_threads();
-  at::set_num_threads(1);
-
-  // Epochs from the cost model (never from the clock).
-  int64_t count = train_cache.count;
   double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
-  double feature_estimate = pixels * static_cast<double>(2 * data.train.size() + data.val.size()) / kFeatureImagesPerSecond;
+  double passes = static_cast<double>(2 * data.train.size() + data.val.size());
+  double feature_estimate = pixels * passes / kFeatureImagesPerSecond;
+  double classifier_estimate = kClassifierSecondsPerImage * static_cast<double>(data.train.size());
   double head_budget = std::max(0.25 * options.time_budget_seconds,
-                                options.time_budget_seconds - feature_estimate -
-                                    kClassifierSecondsPerImage * static_cast<double>(data.train.size()));
-  int epochs = EpochsFor(head_budget, kHeadSamplesPerSecond, count, size, options);
+                                options.time_budget_seconds - feature_estimate - classifier_estimate);
+  return EpochsFor(head_budget, kHeadSamplesPerSecond, static_cast<int64_t>(data.train.size()), size, options);
+}
 
+// Trains the head on the training cache for `epochs` (or reads it from
+// options.head_cache_file); fills the report's epochs and final loss.
+DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& samples, int epochs,
+                       const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
+                       DetectorTrainingReport* report, TrainingObserver* observer) {
+  int64_t count = cache.count;
   torch::manual_seed(options.seed);
   DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth);
   ToChannelsLast(*head);
-  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
-  auto train_start = Clock::now();
   bool head_cached = !options.head_cache_file.empty() && std::filesystem::exists(options.head_cache_file);
   if (head_cached) {
     torch::load(head, options.head_cache_file.string());
     epochs = 0;
   }
+  torch::Tensor targets = MakeTargets(samples, 2 * count, options.input_size);
   torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(1e-4));
   int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
   int64_t total_steps = steps_per_epoch * epochs, step = 0;
@@ -547,7 +539,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
       torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
       SetLearningRate(optimizer, LearningRate(kLearningRate, step, total_steps));
       optimizer.zero_grad();
-      torch::Tensor output = head->forward(Rows(train_cache.c3, index), Rows(train_cache.c4, index), Rows(train_cache.c5, index));
+      torch::Tensor output = head->forward(Rows(cache.c3, index), Rows(cache.c4, index), Rows(cache.c5, index));
       torch::Tensor loss = DetectionLoss(output, targets.index_select(0, index));
       loss.backward();
       optimizer.step();
@@ -558,8 +550,30 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   }
   report->epochs = epoch;
   if (!head_cached && !options.head_cache_file.empty()) torch::save(head, options.head_cache_file.string());
+  return head;
+}
+
+// The pretrained path: cache frozen features, train the head on them, then the box classifier.
+Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
+                             const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
+                             DetectorTrainingReport* report, TrainingObserver* observer) {
+  int size = options.input_size;
+  auto feature_start = Clock::now();
+  if (observer) observer->OnProgress("features", 0, 1);
+  auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
+                                                size, options.threads, options.feature_cache_file);
+  if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
+  report->feature_seconds = SecondsSince(feature_start);
+  if (observer) observer->OnProgress("features", 1, 1);
+  // The head and the box classifier run on one intra-op thread: their convolutions and matrices
+  // are small enough that OpenMP barriers cost more than a second core gives (on the loaded
+  // 2-core VM, 2 head epochs took 8.7 s of CPU on one thread and 67.6 s on two).
+  int caller_threads = at::get_num_threads();
+  at::set_num_threads(1);
+  auto train_start = Clock::now();
+  DetectorHead head = TrainHead(train_cache, data.train, HeadEpochs(data, options), options, rng, start, report, observer);
   report->head_seconds = SecondsSince(train_start);
-  BoxFeatureLayout layout{options.box_grid, options.box_background};
+  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5};
   std::vector<std::vector<Box>> negatives;
   if (layout.background) negatives = HeadFalsePositives(head, train_cache, data.train);
   BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
@@ -601,6 +615,7 @@ Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
   int size = options.input_size;
   if (num_labels < 1) return Status::InvalidArgument("the training set has no labels");
   if (size < 64 || size % 32 != 0) return Status::InvalidArgument("input_size must be a multiple of 32, >= 64");
+  if (options.box_grid < 1 || options.box_grid > 8) return Status::InvalidArgument("box_grid must be 1 to 8");
   if (validation && validation->labels != train.labels) {
     return Status::InvalidArgument("the validation set's labels differ from the training set's");
   }
