@@ -5,12 +5,15 @@
 //   build/bench/train_detect --set /tmp/dg/scenes [--budget 180] [--size 320] [--seed 1]
 //                            [--out DIR] [--draw DIR] [--no-val] [--epochs N]
 //                            [--feature-cache FILE] [--train-map] [--backbone-dir DIR] [--threads N]
-//                            [--model DIR]
+//                            [--model DIR] [--head-cache FILE] [--grid N] [--background 0|1] [--c5 0|1]
 //
 // --model evaluates and times an existing model folder instead of training one.
 //
 // --feature-cache reuses the frozen-backbone features across runs with the same set and size
 // (experiments on the head only; delete the file when the data or the backbone changes).
+// --head-cache does the same for the trained head (experiments on the box classifier only).
+// --grid / --background / --c5 set the box classifier's layout (DetectorOptions::box_grid,
+// box_background, box_c5).
 // --train-map also evaluates on the training images (over- or under-fitting).
 //
 // Prints mAP@0.5, average recall, per-label AP/F1/precision/recall/threshold, decode/feature/
@@ -21,6 +24,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "engine/detector.h"
@@ -52,9 +56,22 @@ void DrawBox(osprey::image::Image& img, const engine::Box& ratio, uint8_t r, uin
   }
 }
 
+// Process CPU seconds (all threads): comparable across runs on a loaded machine, unlike wall time.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 class PrintObserver : public engine::TrainingObserver {
  public:
+  // CPU seconds when the features started and ended and when the last head epoch ended.
+  double features_start = 0, features_end = 0, head_end = 0;
+
   void OnProgress(std::string_view stage, int done, int total) override {
+    if (stage == "features") (done == 0 ? features_start : features_end) = CpuSeconds();
+    if (stage == "head" && done == total) head_end = CpuSeconds();
     if (stage == "head" && done % 10 != 0 && done != total) return;
     std::fprintf(stderr, "  %.*s %d/%d\n", static_cast<int>(stage.size()), stage.data(), done, total);
   }
@@ -85,6 +102,10 @@ int main(int argc, char** argv) {
     else if (flag == "--feature-cache") options.feature_cache_file = next();
     else if (flag == "--model") model_dir = next();
     else if (flag == "--threads") options.threads = std::atoi(next().c_str());
+    else if (flag == "--head-cache") options.head_cache_file = next();
+    else if (flag == "--grid") options.box_grid = std::atoi(next().c_str());
+    else if (flag == "--c5") options.box_c5 = std::atoi(next().c_str()) != 0;
+    else if (flag == "--background") options.box_background = std::atoi(next().c_str()) != 0;
     else if (flag == "--train-map") options.evaluate_training_images = true;
     else if (flag == "--backbone-dir") options.backbone_dir = next();
     else {
@@ -117,10 +138,16 @@ int main(int argc, char** argv) {
     std::printf("training: %d images (+%d validation), %zu skipped, %d epochs, final loss %.3f\n",
                 report->num_training_images, report->num_validation_images, report->skipped.size(),
                 report->epochs, report->final_loss);
-    std::printf("time: decode %.1f s, features %.1f s, head %.1f s, total %.1f s (budget %.0f s)%s\n",
-                report->decode_seconds, report->feature_seconds, report->train_seconds,
+    std::printf("time: decode %.1f s, features %.1f s, head %.1f s + classifier %.1f s, total %.1f s (budget %.0f s)%s\n",
+                report->decode_seconds, report->feature_seconds, report->head_seconds,
+                report->train_seconds - report->head_seconds,
                 report->total_seconds, options.time_budget_seconds,
                 report->time_guard_hit ? " TIME GUARD HIT" : "");
+    double cpu_end = CpuSeconds();
+    if (observer.head_end == 0) observer.head_end = observer.features_end;  // head read from --head-cache
+    std::printf("cpu: features %.1f s, head %.1f s, classifier + evaluation %.1f s, total %.1f s\n",
+                observer.features_end - observer.features_start, observer.head_end - observer.features_end,
+                cpu_end - observer.head_end, cpu_end);
     std::printf("backbone: %s\n", report->backbone_used ? "mobilenet_v2 (frozen)" : "none (trained from scratch)");
     std::printf("validation: mAP@0.5 %.3f, AR %.3f, F1 %.3f, box label accuracy %.3f\n",
                 report->validation.average_precision, report->validation.average_recall,

@@ -58,7 +58,19 @@ struct DetectorOptions {
   // images are read from this file if it holds features of the same shape, else computed and
   // written there. The caller keeps the file in step with the data; the model is unchanged.
   std::filesystem::path feature_cache_file;
+  // Benchmarks only, like feature_cache_file: the trained head is read from this file when it
+  // exists (its training skipped), else trained and written there. For experiments on the box
+  // classifier; the caller keeps the file in step with the data, seed and budget.
+  std::filesystem::path head_cache_file;
   bool evaluate_training_images = false;  // also fill DetectorTrainingReport::training
+  // The box classifier's input: c4 averaged over the box, plus (grid > 1) c4 averaged in
+  // grid x grid bins of the box; and whether it learns a "no object" output from the head's
+  // false positives on the training images. docs/design/detection.md.
+  int box_grid = 3;
+  bool box_background = true;
+  // Also the c5 (stride 32) mean over the box: mostly the scene around a small object; without
+  // it, labels of unseen objects in unseen scenes are better (docs/design/detection.md).
+  bool box_c5 = false;
 };
 
 struct DetectorTrainingReport {
@@ -69,7 +81,8 @@ struct DetectorTrainingReport {
   double final_loss = 0;
   double decode_seconds = 0;
   double feature_seconds = 0;  // frozen-backbone features, each image and its mirror image
-  double train_seconds = 0;    // the head
+  double train_seconds = 0;    // the head and the box classifier
+  double head_seconds = 0;     // the head alone (part of train_seconds)
   double total_seconds = 0;
   bool time_guard_hit = false;
   bool backbone_used = false;  // false: the backbone was absent; trained from scratch

@@ -137,22 +137,48 @@ torch::Tensor DetectorHeadImpl::forward(torch::Tensor c3, torch::Tensor c4, torc
   return torch::cat({heat->forward(p3), regression->forward(p3)}, 1);
 }
 
-BoxClassifierImpl::BoxClassifierImpl(int in_features, int num_labels) {
+BoxClassifierImpl::BoxClassifierImpl(PyramidChannels pyramid, int label_count, BoxFeatureLayout box_layout)
+    : num_labels(label_count), channels(pyramid), layout(box_layout) {
   dropout = register_module("dropout", torch::nn::Dropout(0.2));
-  out = register_module("out", torch::nn::Linear(in_features, num_labels));
+  out = register_module("out", torch::nn::Linear(InFeatures(), num_labels + (layout.background ? 1 : 0)));
+}
+
+int BoxClassifierImpl::InFeatures() const {
+  int bins = layout.grid > 1 ? layout.grid * layout.grid : 0;
+  return channels.c4 + (layout.c5 ? channels.c5 : 0) + bins * channels.c4;
 }
 
 torch::Tensor BoxClassifierImpl::forward(torch::Tensor pooled) {
   return out->forward(dropout->forward(pooled));
 }
 
-torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes) {
-  return torch::cat({PoolLevel(c4, boxes, 2 * kDetectorStride), PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
+torch::Tensor BoxClassifierImpl::LabelProbabilities(torch::Tensor pooled) {
+  return torch::softmax(forward(pooled), 1).slice(1, 0, num_labels);
 }
 
-std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
-                                        const torch::Tensor& c5, BoxClassifier& classifier,
-                                        float min_score, int max_candidates) {
+torch::Tensor BoxClassifierImpl::Pool(const torch::Tensor& c4, const torch::Tensor& c5,
+                                      const std::vector<Box>& boxes) const {
+  return PoolBoxes(c4, c5, boxes, layout);
+}
+
+torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
+                        BoxFeatureLayout layout) {
+  torch::Tensor means = PoolLevel(c4, boxes, 2 * kDetectorStride);
+  if (layout.c5) means = torch::cat({means, PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
+  int grid = layout.grid;
+  if (grid <= 1) return means;
+  std::vector<Box> bins;
+  for (const Box& box : boxes) {
+    float w = box.width / static_cast<float>(grid), h = box.height / static_cast<float>(grid);
+    for (int row = 0; row < grid; ++row) {
+      for (int col = 0; col < grid; ++col) bins.push_back({box.left + static_cast<float>(col) * w, box.top + static_cast<float>(row) * h, w, h});
+    }
+  }
+  torch::Tensor binned = PoolLevel(c4, bins, 2 * kDetectorStride).reshape({static_cast<int64_t>(boxes.size()), -1});
+  return torch::cat({means, binned}, 1);
+}
+
+std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int max_candidates) {
   torch::Tensor heat = torch::sigmoid(output.slice(0, 0, 1).to(torch::kFloat)).contiguous();
   torch::Tensor peaks = F::max_pool2d(heat.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
   torch::Tensor scores = (heat * (heat == peaks)).reshape({-1});
@@ -175,11 +201,18 @@ std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tenso
     float cy = (static_cast<float>(y) + reg[3][y][x]) * kDetectorStride;
     candidates.push_back({-1, score, {cx - box_w / 2, cy - box_h / 2, box_w, box_h}});
   }
+  return candidates;
+}
+
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
+                                        const torch::Tensor& c5, BoxClassifier& classifier,
+                                        float min_score, int max_candidates) {
+  std::vector<Detection> candidates = CandidateBoxes(output, min_score, max_candidates);
   std::vector<Detection> detections;
   if (candidates.empty()) return detections;
   std::vector<Box> boxes;
   for (const Detection& candidate : candidates) boxes.push_back(candidate.box);
-  torch::Tensor probabilities = torch::softmax(classifier->forward(PoolBoxes(c4, c5, boxes)), 1);
+  torch::Tensor probabilities = classifier->LabelProbabilities(classifier->Pool(c4, c5, boxes));
   int64_t per_box = probabilities.size(1);
   auto [top_probability, top_label] = probabilities.topk(per_box, 1);
   auto probability_data = top_probability.accessor<float, 2>();
@@ -224,7 +257,10 @@ namespace {
 constexpr char kDetectorFormat[] = "osprey-object-detector";
 // 2: c4 is block 13's expansion (576 channels). 3: class-agnostic centre map plus a box
 // classifier (classifier.pt); a from-scratch trunk (trunk.pt) when "backbone" is "none".
-constexpr int kDetectorVersion = 3;
+// 4: the classifier's feature layout ("classifier": "grid", "background", "c5"); version 3
+// folders load as grid 1 with c5, without background (the same classifier.pt layout).
+constexpr int kDetectorVersion = 4;
+constexpr int kOldestReadableVersion = 3;
 constexpr char kBackboneMobileNet[] = "mobilenet_v2";
 constexpr char kBackboneNone[] = "none";
 }  // namespace
@@ -255,7 +291,12 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
         {"trunk", scratch ? nlohmann::json{{"weights", "trunk.pt"}, {"kind", "dense conv, trained from scratch"}}
                           : nlohmann::json{{"weights", "backbone.pt"}, {"kind", "mobilenet_v2 (frozen)"}}},
         {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}}},
-        {"classifier", {{"weights", "classifier.pt"}, {"kind", "MLP on c4/c5 averaged in the box"}}},
+        {"classifier",
+         {{"weights", "classifier.pt"},
+          {"kind", "linear on c4 (+ c5) averaged in the box (+ c4 in grid x grid bins)"},
+          {"grid", artifact.classifier->layout.grid},
+          {"background", artifact.classifier->layout.background},
+          {"c5", artifact.classifier->layout.c5}}},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
     std::ofstream out(dir / "model.json");
@@ -276,11 +317,13 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
     if (model.value("format", "") != kDetectorFormat) {
       return Status::InvalidArgument("not a detector model in " + dir.string());
     }
-    if (model.value("version", 0) != kDetectorVersion) {
+    int version = model.value("version", 0);
+    if (version < kOldestReadableVersion || version > kDetectorVersion) {
       return Status::InvalidArgument(
           "the detector in " + dir.string() + " has format version " +
-          std::to_string(model.value("version", 0)) + "; this Osprey reads version " +
-          std::to_string(kDetectorVersion) + ". Train the model again.");
+          std::to_string(model.value("version", 0)) + "; this Osprey reads versions " +
+          std::to_string(kOldestReadableVersion) + " to " + std::to_string(kDetectorVersion) +
+          ". Train the model again.");
     }
     artifact.labels = model.at("labels").get<std::vector<std::string>>();
     artifact.thresholds = model.at("thresholds").get<std::vector<float>>();
@@ -313,7 +356,16 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
     torch::load(artifact.head, (dir / "head.pt").string());
     ToChannelsLast(*artifact.head);
     artifact.head->eval();
-    artifact.classifier = BoxClassifier(channels.c4 + channels.c5, static_cast<int>(artifact.labels.size()));
+    BoxFeatureLayout layout;
+    if (version >= 4) {
+      layout.grid = model.at("classifier").at("grid").get<int>();
+      layout.background = model.at("classifier").at("background").get<bool>();
+      layout.c5 = model.at("classifier").at("c5").get<bool>();
+      if (layout.grid < 1 || layout.grid > 8) {
+        return Status::InvalidArgument("model.json in " + dir.string() + " has an invalid classifier grid");
+      }
+    }
+    artifact.classifier = BoxClassifier(channels, static_cast<int>(artifact.labels.size()), layout);
     torch::load(artifact.classifier, (dir / "classifier.pt").string());
     artifact.classifier->eval();
   } catch (const nlohmann::json::exception& e) {

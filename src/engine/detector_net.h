@@ -57,21 +57,50 @@ TORCH_MODULE(DetectorHead);
 constexpr int kDetectorHeadWidth = 48;
 constexpr int kHeadOutputs = 5;
 
-// The label of a box: a linear classifier (dropout 0.2 while training) on the c4 and c5
-// features averaged inside the box: a cheap second stage, like part 1's classifier on pooled
-// features but per object. A 256-wide hidden layer scored no better (docs/design/detection.md).
+// How a box becomes the box classifier's input, and whether the classifier has a background
+// output (docs/design/detection.md, "Box classifier").
+struct BoxFeatureLayout {
+  // 1: the c4 and c5 features averaged over the box; g > 1: also c4 averaged in each cell of a
+  // g x g grid over the box (RoI-style bins: keeps the object's layout).
+  int grid = 1;
+  // An extra last output, "no object", trained on the head's false positives; at inference the
+  // labels keep their softmax share, so a box the classifier calls background scores low.
+  bool background = false;
+  // The c5 mean over the box. c5 (stride 32, the last layer) sees far beyond a small box, so it
+  // describes the scene as much as the object: the test scenes are never seen in training.
+  bool c5 = true;
+};
+
+// The label of a box: a linear classifier (dropout 0.2 while training) on the box's pooled
+// features (BoxFeatureLayout): a cheap second stage, like part 1's classifier on pooled features
+// but per object. A 256-wide hidden layer scored no better (docs/design/detection.md).
 struct BoxClassifierImpl : torch::nn::Module {
-  BoxClassifierImpl(int in_features, int num_labels);
-  torch::Tensor forward(torch::Tensor pooled);  // [K, in] -> label logits [K, labels]
+  BoxClassifierImpl(PyramidChannels pyramid, int label_count, BoxFeatureLayout box_layout);
+  // [K, InFeatures()] -> logits [K, num_labels (+1 background)].
+  torch::Tensor forward(torch::Tensor pooled);
+  // Softmax over every output, then the labels' columns only: [K, num_labels].
+  torch::Tensor LabelProbabilities(torch::Tensor pooled);
+  // One image's pooled box features (c4 [C4, H4, W4], c5 [C5, H5, W5], boxes in letterbox px).
+  torch::Tensor Pool(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes) const;
+  int InFeatures() const;
+  int num_labels;
+  PyramidChannels channels;
+  BoxFeatureLayout layout;
   torch::nn::Dropout dropout{nullptr};
   torch::nn::Linear out{nullptr};
 };
 TORCH_MODULE(BoxClassifier);
 
-// [K, c4 + c5] features of one image's maps (c4 [C4, H4, W4], c5 [C5, H5, W5]) averaged over
-// the cells whose centres lie inside each box (letterbox pixels); a box smaller than a cell
-// takes the cell under its centre.
-torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes);
+// [K, c4 (+ c5) (+ grid * grid * c4)] features of one image's maps (c4 [C4, H4, W4], c5 [C5,
+// H5, W5]) averaged over the cells whose centres lie inside each box (letterbox pixels; c5 only
+// with layout.c5), then, for grid > 1, c4 averaged in each bin of a grid x grid split of the
+// box; a box or bin smaller than a cell takes the cell under its centre.
+torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
+                        BoxFeatureLayout layout = {});
+
+// The head's candidate boxes in one image's output [5, h, w] (letterbox pixels, label -1,
+// confidence = centre score): 3x3 peak picking, the top `max_candidates` peaks >= min_score.
+std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int max_candidates);
 
 // Decodes one image's head output [5, h, w] into detections in letterbox pixels: 3x3 peak
 // picking on the sigmoid centre map, the top `max_candidates` peaks >= min_score, each

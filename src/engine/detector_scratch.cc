@@ -45,7 +45,8 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
   torch::manual_seed(options.seed);
   ScratchTrunk trunk;
   DetectorHead head(kScratchPyramid, kDetectorHeadWidth);
-  BoxClassifier classifier(kScratchPyramid.c4 + kScratchPyramid.c5, static_cast<int>(train.labels.size()));
+  // Grid 1, no background: the trunk learns its features with the classifier end to end.
+  BoxClassifier classifier(kScratchPyramid, static_cast<int>(train.labels.size()), BoxFeatureLayout{});
   ToChannelsLast(*trunk);
   ToChannelsLast(*head);
   std::vector<torch::Tensor> parameters = trunk->parameters();

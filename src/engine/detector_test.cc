@@ -198,6 +198,58 @@ TEST_F(DetectorTest, TrainsFromScratchWithoutTheBackbone) {
   EXPECT_GT(eval->average_precision, 0.0) << "test mAP@0.5";
 }
 
+TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
+  SetEngineThreads(2);
+  DetectorOptions options = Options("binned");
+  options.max_epochs = 3;
+  options.box_grid = 2;
+  options.box_background = true;
+  auto report = TrainDetector(train_, nullptr, options, nullptr);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  std::ifstream json(dir_ / "binned" / "model.json");
+  std::string model((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  EXPECT_NE(model.find("\"grid\": 2"), std::string::npos) << model;
+  EXPECT_NE(model.find("\"background\": true"), std::string::npos) << model;
+  EXPECT_NE(model.find("\"c5\": false"), std::string::npos) << model;
+  SetEngineThreads(1);
+  auto predictor = DetectionPredictor::Load(dir_ / "binned");
+  ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
+  auto eval = EvaluateDetector(**predictor, test_, nullptr);
+  ASSERT_TRUE(eval.ok()) << eval.status().ToString();
+  for (size_t idx = 0; idx < test_.images.size(); ++idx) {
+    std::ifstream in(test_.images[idx].path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto objects = (*predictor)->Detect(bytes, {/*min_confidence=*/0.0f, /*max_results=*/0});
+    ASSERT_TRUE(objects.ok());
+    for (const DetectedObject& object : *objects) EXPECT_LT(object.label_index, 2) << "background is no label";
+  }
+}
+
+// Version 3 folders (grid 1, no background) still load; older ones are refused with advice.
+TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
+  DetectorOptions options = Options("v3");
+  options.max_epochs = 1;
+  options.box_grid = 1;
+  options.box_background = false;
+  options.box_c5 = true;  // version 3's classifier: c4 and c5 means
+  ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
+  std::filesystem::path file = dir_ / "v3" / "model.json";
+  auto rewrite_version = [&](const std::string& from, const std::string& to) {
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, from.size(), to);
+    std::ofstream(file) << text;
+  };
+  rewrite_version("\"version\": 4", "\"version\": 3");
+  EXPECT_TRUE(DetectionPredictor::Load(dir_ / "v3").ok());
+  rewrite_version("\"version\": 3", "\"version\": 2");
+  auto old = DetectionPredictor::Load(dir_ / "v3");
+  EXPECT_EQ(old.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(old.status().message().find("Train the model again"), std::string::npos) << old.status().ToString();
+}
+
 TEST_F(DetectorTest, MissingModelAndWrongFolder) {
   EXPECT_EQ(DetectionPredictor::Load(dir_ / "nothing").status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(IsDetectorArtifact(dir_ / "nothing"));

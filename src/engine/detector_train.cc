@@ -22,17 +22,23 @@ namespace detector_training {
 
 
 // The cost model that turns the time budget into an epoch count: rates at 320 px measured on the
-// shared 2-core machine at load average ~4 (docs/design/detection.md), scaled with the pixel
+// shared 2-core machine at load average 3-6 (docs/design/detection.md), scaled with the pixel
 // count, so the same budget gives the same model on any machine.
-constexpr double kFeatureImagesPerSecond = 13;  // whole backbone at 320 px, per image
-constexpr double kHeadSamplesPerSecond = 60;    // head forward + backward at 320 px
-constexpr double kClassifierSeconds = 5;        // the box classifier (fixed epochs)
+constexpr double kFeatureImagesPerSecond = 16;  // whole backbone at 320 px, per image (2 workers)
+constexpr double kHeadSamplesPerSecond = 40;    // head forward + backward at 320 px, 1 thread
+// The box classifier (fixed epochs): mining the head's false positives, pooling 3 x 3 bins and
+// the linear layer, per training image.
+constexpr double kClassifierSecondsPerImage = 0.1;
 // The box classifier: every true box of every cached row plus jittered copies of it.
 constexpr int kBoxJitters = 3;
 constexpr int kClassifierEpochs = 20;
 constexpr int kClassifierBatch = 128;
 constexpr double kClassifierLearningRate = 1e-3;
 constexpr double kLearningRate = 4e-3;
+// Background examples for the box classifier (BoxFeatureLayout::background).
+constexpr int kNegativesPerImage = 4;
+constexpr float kNegativeFloor = 0.05f;
+constexpr float kNegativeIoU = 0.3f;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
 
@@ -303,7 +309,8 @@ Box Jitter(const Box& box, std::mt19937_64& rng) {
 // Pooled features and labels of every true box of cached rows [0, rows), plus `jitters`
 // jittered copies of each.
 std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache, const std::vector<Sample>& samples,
-                                                      int64_t rows, int size, int jitters, std::mt19937_64& rng) {
+                                                      int64_t rows, int size, int jitters, BoxFeatureLayout layout,
+                                                      std::mt19937_64& rng) {
   std::vector<torch::Tensor> features;
   std::vector<int64_t> labels;
   for (int64_t row = 0; row < rows; ++row) {
@@ -317,22 +324,71 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
         labels.push_back(annotated.label);
       }
     }
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
   }
   return {torch::cat(features), torch::tensor(labels)};
 }
 
+// The head's false positives on the training images: per image, its most confident candidates
+// (centre score >= kNegativeFloor) overlapping no true box at IoU >= kNegativeIoU, at most
+// kNegativesPerImage. On the bench scenes they are mostly the unlabelled distractor objects.
+std::vector<std::vector<Box>> HeadFalsePositives(DetectorHead& head, const FeatureCache& cache,
+                                                 const std::vector<Sample>& samples) {
+  torch::NoGradGuard no_grad;
+  head->eval();
+  std::vector<std::vector<Box>> negatives(samples.size());
+  FeatureSource source = CacheSource(cache);
+  for (int64_t begin = 0; begin < cache.count; begin += kBatchSize) {
+    int64_t end = std::min(cache.count, begin + kBatchSize);
+    PyramidFeatures f = source(begin, end);
+    torch::Tensor output = head->forward(f.c3, f.c4, f.c5);
+    for (int64_t idx = begin; idx < end; ++idx) {
+      for (const Detection& candidate : CandidateBoxes(output[idx - begin], kNegativeFloor, 4 * kNegativesPerImage)) {
+        bool overlaps = false;
+        for (const AnnotatedBox& truth : samples[idx].boxes) overlaps |= IoU(candidate.box, truth.box) >= kNegativeIoU;
+        if (overlaps || candidate.box.area() <= 0) continue;
+        negatives[idx].push_back(candidate.box);
+        if (static_cast<int>(negatives[idx].size()) == kNegativesPerImage) break;
+      }
+    }
+  }
+  head->train();
+  return negatives;
+}
+
+// Pooled features of the negatives in every cached row (mirrored in rows >= count).
+torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::vector<Box>>& negatives, int size,
+                            BoxFeatureLayout layout) {
+  std::vector<torch::Tensor> features;
+  for (int64_t row = 0; row < 2 * cache.count; ++row) {
+    std::vector<Box> boxes;
+    for (const Box& box : negatives[row % cache.count]) boxes.push_back(RowBox(box, row >= cache.count, size));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
+  }
+  return features.empty() ? torch::Tensor() : torch::cat(features);
+}
+
 // Trains the box classifier on pooled true boxes of the training cache (deterministic).
+// With layout.background, `negatives` (per training image, letterbox pixels) are the background
+// class's examples.
 BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sample>& samples, int num_labels,
-                                 int size, uint64_t seed) {
+                                 int size, uint64_t seed, BoxFeatureLayout layout,
+                                 const std::vector<std::vector<Box>>& negatives) {
   // Tiny matrices: one thread avoids OpenMP barriers that cost more than the arithmetic (20x
   // slower with two threads on a loaded machine).
   int threads = at::get_num_threads();
   at::set_num_threads(1);
   std::mt19937_64 rng(seed ^ 0x5bd1e995u);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, rng);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, layout, rng);
+  if (layout.background) {
+    torch::Tensor background = PoolNegatives(cache, negatives, size, layout);
+    if (background.defined()) {
+      features = torch::cat({features, background});
+      labels = torch::cat({labels, torch::full({background.size(0)}, num_labels, torch::kLong)});
+    }
+  }
   torch::manual_seed(seed);
-  BoxClassifier classifier(static_cast<int>(features.size(1)), num_labels);
+  BoxClassifier classifier(kMobileNetPyramid, num_labels, layout);
   classifier->train();
   torch::optim::AdamW optimizer(classifier->parameters(),
                                 torch::optim::AdamWOptions(kClassifierLearningRate).weight_decay(1e-2));
@@ -364,8 +420,9 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
 double LabelAccuracy(BoxClassifier& classifier, const FeatureCache& cache, const std::vector<Sample>& samples, int size) {
   torch::NoGradGuard no_grad;
   std::mt19937_64 unused(0);
-  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, unused);
-  torch::Tensor predicted = classifier->forward(features).argmax(1);
+  auto [features, labels] = PoolTrueBoxes(cache, samples, cache.count, size, /*jitters=*/0, classifier->layout,
+                                          unused);
+  torch::Tensor predicted = classifier->LabelProbabilities(features).argmax(1);
   return predicted.eq(labels).to(torch::kDouble).mean().item<double>();
 }
 
@@ -437,36 +494,37 @@ bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
   return SecondsSince(start) > 3 * options.time_budget_seconds + 60;
 }
 
-// The pretrained path: cache frozen features, train the head on them, then the box classifier.
-Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
-                             const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
-                             DetectorTrainingReport* report, TrainingObserver* observer) {
+// Head epochs from the cost model (never from the clock): what the budget leaves after the
+// features and the box classifier.
+int HeadEpochs(const Prepared& data, const DetectorOptions& options) {
   int size = options.input_size;
-  auto feature_start = Clock::now();
-  if (observer) observer->OnProgress("features", 0, 1);
-  auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
-                                                size, options.threads, options.feature_cache_file);
-  if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
-  report->feature_seconds = SecondsSince(feature_start);
-  if (observer) observer->OnProgress("features", 1, 1);
-  at::set_num_threads(std::max(1, options.threads));
-
-  // Epochs from the cost model (never from the clock).
-  int64_t count = train_cache.count;
   double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
-  double feature_estimate = pixels * static_cast<double>(2 * data.train.size() + data.val.size()) / kFeatureImagesPerSecond;
+  double passes = static_cast<double>(2 * data.train.size() + data.val.size());
+  double feature_estimate = pixels * passes / kFeatureImagesPerSecond;
+  double classifier_estimate = kClassifierSecondsPerImage * static_cast<double>(data.train.size());
   double head_budget = std::max(0.25 * options.time_budget_seconds,
-                                options.time_budget_seconds - feature_estimate - kClassifierSeconds);
-  int epochs = EpochsFor(head_budget, kHeadSamplesPerSecond, count, size, options);
+                                options.time_budget_seconds - feature_estimate - classifier_estimate);
+  return EpochsFor(head_budget, kHeadSamplesPerSecond, static_cast<int64_t>(data.train.size()), size, options);
+}
 
+// Trains the head on the training cache for `epochs` (or reads it from
+// options.head_cache_file); fills the report's epochs and final loss.
+DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& samples, int epochs,
+                       const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
+                       DetectorTrainingReport* report, TrainingObserver* observer) {
+  int64_t count = cache.count;
   torch::manual_seed(options.seed);
   DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth);
   ToChannelsLast(*head);
-  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
+  bool head_cached = !options.head_cache_file.empty() && std::filesystem::exists(options.head_cache_file);
+  if (head_cached) {
+    torch::load(head, options.head_cache_file.string());
+    epochs = 0;
+  }
+  torch::Tensor targets = MakeTargets(samples, 2 * count, options.input_size);
   torch::optim::AdamW optimizer(head->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(1e-4));
   int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
   int64_t total_steps = steps_per_epoch * epochs, step = 0;
-  auto train_start = Clock::now();
   head->train();
   int epoch = 0;
   for (; epoch < epochs; ++epoch) {
@@ -481,7 +539,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
       torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
       SetLearningRate(optimizer, LearningRate(kLearningRate, step, total_steps));
       optimizer.zero_grad();
-      torch::Tensor output = head->forward(Rows(train_cache.c3, index), Rows(train_cache.c4, index), Rows(train_cache.c5, index));
+      torch::Tensor output = head->forward(Rows(cache.c3, index), Rows(cache.c4, index), Rows(cache.c5, index));
       torch::Tensor loss = DetectionLoss(output, targets.index_select(0, index));
       loss.backward();
       optimizer.step();
@@ -491,14 +549,42 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
     if (observer) observer->OnProgress("head", epoch + 1, epochs);
   }
   report->epochs = epoch;
+  if (!head_cached && !options.head_cache_file.empty()) torch::save(head, options.head_cache_file.string());
+  return head;
+}
+
+// The pretrained path: cache frozen features, train the head on them, then the box classifier.
+Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
+                             const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
+                             DetectorTrainingReport* report, TrainingObserver* observer) {
+  int size = options.input_size;
+  auto feature_start = Clock::now();
+  if (observer) observer->OnProgress("features", 0, 1);
+  auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
+                                                size, options.threads, options.feature_cache_file);
+  if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
+  report->feature_seconds = SecondsSince(feature_start);
+  if (observer) observer->OnProgress("features", 1, 1);
+  // The head and the box classifier run on one intra-op thread: their convolutions and matrices
+  // are small enough that OpenMP barriers cost more than a second core gives (on the loaded
+  // 2-core VM, 2 head epochs took 8.7 s of CPU on one thread and 67.6 s on two).
+  int caller_threads = at::get_num_threads();
+  at::set_num_threads(1);
+  auto train_start = Clock::now();
+  DetectorHead head = TrainHead(train_cache, data.train, HeadEpochs(data, options), options, rng, start, report, observer);
+  report->head_seconds = SecondsSince(train_start);
+  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5};
+  std::vector<std::vector<Box>> negatives;
+  if (layout.background) negatives = HeadFalsePositives(head, train_cache, data.train);
   BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
-                                                size, options.seed);
+                                                size, options.seed, layout, negatives);
   report->train_seconds = SecondsSince(train_start);
   report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
   report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
   if (options.evaluate_training_images) {
     report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
   }
+  at::set_num_threads(caller_threads);
   DetectorArtifact artifact;
   artifact.backbone = backbone;
   artifact.head = head;
@@ -529,6 +615,7 @@ Result<DetectorTrainingReport> TrainDetector(const DetectionTrainingSet& train,
   int size = options.input_size;
   if (num_labels < 1) return Status::InvalidArgument("the training set has no labels");
   if (size < 64 || size % 32 != 0) return Status::InvalidArgument("input_size must be a multiple of 32, >= 64");
+  if (options.box_grid < 1 || options.box_grid > 8) return Status::InvalidArgument("box_grid must be 1 to 8");
   if (validation && validation->labels != train.labels) {
     return Status::InvalidArgument("the validation set's labels differ from the training set's");
   }
