@@ -376,8 +376,7 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
                                  const std::vector<std::vector<Box>>& negatives) {
   // Tiny matrices: one thread avoids OpenMP barriers that cost more than the arithmetic (20x
   // slower with two threads on a loaded machine).
-  int threads = at::get_num_threads();
-  at::set_num_threads(1);
+  ScopedIntraOpThreads one_thread(1);
   std::mt19937_64 rng(seed ^ 0x5bd1e995u);
   auto [features, labels] = PoolTrueBoxes(cache, samples, 2 * cache.count, size, kBoxJitters, layout, rng);
   if (layout.background) {
@@ -412,7 +411,6 @@ BoxClassifier TrainBoxClassifier(const FeatureCache& cache, const std::vector<Sa
     }
   }
   classifier->eval();
-  at::set_num_threads(threads);
   return classifier;
 }
 
@@ -568,9 +566,8 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   // The head and the box classifier run on one intra-op thread: their convolutions and matrices
   // are small enough that OpenMP barriers cost more than a second core gives (on the loaded
   // 2-core VM, 2 head epochs took 8.7 s of CPU on one thread and 67.6 s on two).
-  int caller_threads = at::get_num_threads();
-  at::set_num_threads(1);
   auto train_start = Clock::now();
+  ScopedIntraOpThreads one_thread(1);  // the caller's count comes back on return or throw
   DetectorHead head = TrainHead(train_cache, data.train, HeadEpochs(data, options), options, rng, start, report, observer);
   report->head_seconds = SecondsSince(train_start);
   BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5};
@@ -584,7 +581,6 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   if (options.evaluate_training_images) {
     report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
   }
-  at::set_num_threads(caller_threads);
   DetectorArtifact artifact;
   artifact.backbone = backbone;
   artifact.head = head;

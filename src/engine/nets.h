@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -59,6 +60,22 @@ struct MobileNetV2Impl : torch::nn::Module {
 };
 TORCH_MODULE(MobileNetV2);
 constexpr int kBackboneFeatureDim = 576 + 1280;
+
+// Sets LibTorch's process-wide intra-op thread count for a scope and restores the previous
+// count when the scope ends, also when an exception leaves it (training stages that run small
+// operations on one thread must not leave the caller's count changed).
+class ScopedIntraOpThreads {
+ public:
+  explicit ScopedIntraOpThreads(int threads) : previous_(at::get_num_threads()) {
+    at::set_num_threads(std::max(1, threads));
+  }
+  ~ScopedIntraOpThreads() { at::set_num_threads(previous_); }
+  ScopedIntraOpThreads(const ScopedIntraOpThreads&) = delete;
+  ScopedIntraOpThreads& operator=(const ScopedIntraOpThreads&) = delete;
+
+ private:
+  int previous_;
+};
 // Blocks [0, kFineTuneFromBlock) stay frozen; their output (96 x 14 x 14 at 224 px) is cached.
 // Blocks 10-12 all output that shape; starting at 13 trains 1.5x faster than at 11 and scored
 // better on objects8 (docs/design/engine.md).
