@@ -152,7 +152,9 @@ TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
     result.family = ModelFamily::kConvHead;
     return result;
   };
-  auto first = TrainClassifier(train, nullptr, options("first"), nullptr);
+  TrainingOptions first_options = options("first");
+  first_options.candidates_dir = dir_ / "candidates";
+  auto first = TrainClassifier(train, nullptr, first_options, nullptr);
   auto second = TrainClassifier(train, nullptr, options("second"), nullptr);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_TRUE(second.ok());
@@ -172,6 +174,11 @@ TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
   ASSERT_TRUE(scores_a.ok() && scores_b.ok());
   EXPECT_EQ(*scores_a, *scores_b);
   EXPECT_NEAR(scores_a->at(0) + scores_a->at(1) + scores_a->at(2), 1.0, 1e-4);
+  // The conv head records which backbone layer it reads; Predictor::Load rebuilds it from that.
+  std::ifstream model_json(dir_ / "candidates" / "conv-head" / "model.json");
+  std::string text((std::istreambuf_iterator<char>(model_json)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("\"conv_head_expansion_block\": 13"), std::string::npos) << text;
+  EXPECT_TRUE(Predictor::Load(dir_ / "candidates" / "conv-head").ok());
 }
 
 TEST_F(ClassifierTest, MultiLabelLearnsPerLabelThresholds) {

@@ -303,19 +303,27 @@ torch::Tensor FineTuneNetImpl::Classify(torch::Tensor features) {
   return fc->forward(F::dropout(features, F::DropoutFuncOptions().p(0.2).training(is_training())));
 }
 
-ConvHeadNetImpl::ConvHeadNetImpl(MobileNetV2 source, int width, int num_labels) {
+ConvHeadNetImpl::ConvHeadNetImpl(MobileNetV2 source, int width, int num_labels, int expansion)
+    : expansion_block(expansion) {
   trunk = register_module("trunk", MobileNetV2());
   CopyState(*source, *trunk);
+  int channels = expansion_block == 0 ? 96 : expansion_block == 13 ? 576 : 960;
   torch::nn::Sequential seq;
-  seq->push_back(ConvBnRelu(96, width, 1, /*kernel=*/1));
+  seq->push_back(ConvBnRelu(channels, width, 1, /*kernel=*/1));
   seq->push_back(ConvBnRelu(width, width, 1));
   seq->push_back(ConvBnRelu(width, 2 * width, 2));
   features = register_module("features", seq);
   fc = register_module("fc", torch::nn::Linear(2 * width, num_labels));
 }
 
-torch::Tensor ConvHeadNetImpl::forward(torch::Tensor trunk_activations) {
-  torch::Tensor pooled = features->forward(trunk_activations).mean({2, 3});
+torch::Tensor ConvHeadNetImpl::Input(torch::Tensor x) {
+  if (expansion_block == 0) return x;
+  if (expansion_block == 14) x = trunk->blocks[13]->forward(x);
+  return trunk->blocks[expansion_block]->Expand(x);
+}
+
+torch::Tensor ConvHeadNetImpl::Head(torch::Tensor x) {
+  torch::Tensor pooled = features->forward(x).mean({2, 3});
   return fc->forward(F::dropout(pooled, F::DropoutFuncOptions().p(0.3).training(is_training())));
 }
 
@@ -359,7 +367,8 @@ Status SaveArtifact(const ModelArtifact& artifact, const std::filesystem::path& 
                          {"input_size", member.input_size},
                          {"weights", file},
                          {"scratch_width", kScratchWidth},
-                         {"conv_head_width", kConvHeadWidth}});
+                         {"conv_head_width", kConvHeadWidth},
+                         {"conv_head_expansion_block", member.conv_head ? member.conv_head->expansion_block : 0}});
     }
     nlohmann::json model = {
         {"format", kArtifactFormat},
@@ -414,7 +423,8 @@ Result<ModelArtifact> LoadArtifact(const std::filesystem::path& dir) {
         ToChannelsLast(*member.scratch);
         member.scratch->eval();
       } else if (member.family == "conv-head") {
-        member.conv_head = ConvHeadNet(MobileNetV2(), entry.at("conv_head_width").get<int>(), num_labels);
+        member.conv_head = ConvHeadNet(MobileNetV2(), entry.at("conv_head_width").get<int>(), num_labels,
+                                       entry.value("conv_head_expansion_block", 0));
         torch::load(member.conv_head, weights);
         ToChannelsLast(*member.conv_head);
         member.conv_head->eval();
