@@ -234,6 +234,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   options.box_grid = 1;
   options.box_background = false;
   options.box_c5 = true;  // version 3's classifier: c4 and c5 means
+  options.box_c3_grid = 0;
   ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
   std::filesystem::path file = dir_ / "v3" / "model.json";
   auto rewrite_version = [&](const std::string& from, const std::string& to) {
