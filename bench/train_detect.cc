@@ -6,14 +6,15 @@
 //                            [--out DIR] [--draw DIR] [--no-val] [--epochs N]
 //                            [--feature-cache FILE] [--train-map] [--backbone-dir DIR] [--threads N]
 //                            [--model DIR] [--head-cache FILE] [--grid N] [--background 0|1] [--c5 0|1]
+//                            [--c3-grid N]
 //
 // --model evaluates and times an existing model folder instead of training one.
 //
 // --feature-cache reuses the frozen-backbone features across runs with the same set and size
 // (experiments on the head only; delete the file when the data or the backbone changes).
 // --head-cache does the same for the trained head (experiments on the box classifier only).
-// --grid / --background / --c5 set the box classifier's layout (DetectorOptions::box_grid,
-// box_background, box_c5).
+// --grid / --background / --c5 / --c3-grid set the box classifier's layout
+// (DetectorOptions::box_grid, box_background, box_c5, box_c3_grid).
 // --train-map also evaluates on the training images (over- or under-fitting).
 //
 // Prints mAP@0.5, average recall, per-label AP/F1/precision/recall/threshold, decode/feature/
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
     else if (flag == "--threads") options.threads = std::atoi(next().c_str());
     else if (flag == "--head-cache") options.head_cache_file = next();
     else if (flag == "--grid") options.box_grid = std::atoi(next().c_str());
+    else if (flag == "--c3-grid") options.box_c3_grid = std::atoi(next().c_str());
     else if (flag == "--c5") options.box_c5 = std::atoi(next().c_str()) != 0;
     else if (flag == "--background") options.box_background = std::atoi(next().c_str()) != 0;
     else if (flag == "--train-map") options.evaluate_training_images = true;

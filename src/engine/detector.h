@@ -71,6 +71,9 @@ struct DetectorOptions {
   // Also the c5 (stride 32) mean over the box: mostly the scene around a small object; without
   // it, labels of unseen objects in unseen scenes are better (docs/design/detection.md).
   bool box_c5 = false;
+  // > 0: also c3 (stride 8) in box_c3_grid x box_c3_grid bins of the box (finer cells for small
+  // objects: +0.009 and +0.023 test mAP on two seeds); 0: no c3 (docs/design/detection.md).
+  int box_c3_grid = 3;
 };
 
 struct DetectorTrainingReport {

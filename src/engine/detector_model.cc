@@ -145,7 +145,8 @@ BoxClassifierImpl::BoxClassifierImpl(PyramidChannels pyramid, int label_count, B
 
 int BoxClassifierImpl::InFeatures() const {
   int bins = layout.grid > 1 ? layout.grid * layout.grid : 0;
-  return channels.c4 + (layout.c5 ? channels.c5 : 0) + bins * channels.c4;
+  return channels.c4 + (layout.c5 ? channels.c5 : 0) + bins * channels.c4 +
+         layout.c3_grid * layout.c3_grid * channels.c3;
 }
 
 torch::Tensor BoxClassifierImpl::forward(torch::Tensor pooled) {
@@ -156,17 +157,15 @@ torch::Tensor BoxClassifierImpl::LabelProbabilities(torch::Tensor pooled) {
   return torch::softmax(forward(pooled), 1).slice(1, 0, num_labels);
 }
 
-torch::Tensor BoxClassifierImpl::Pool(const torch::Tensor& c4, const torch::Tensor& c5,
+torch::Tensor BoxClassifierImpl::Pool(const torch::Tensor& c3, const torch::Tensor& c4, const torch::Tensor& c5,
                                       const std::vector<Box>& boxes) const {
-  return PoolBoxes(c4, c5, boxes, layout);
+  return PoolBoxes(c3, c4, c5, boxes, layout);
 }
 
-torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
-                        BoxFeatureLayout layout) {
-  torch::Tensor means = PoolLevel(c4, boxes, 2 * kDetectorStride);
-  if (layout.c5) means = torch::cat({means, PoolLevel(c5, boxes, 4 * kDetectorStride)}, 1);
-  int grid = layout.grid;
-  if (grid <= 1) return means;
+namespace {
+
+// [K, grid * grid * C] means of `map` in each bin of a grid x grid split of every box.
+torch::Tensor PoolBins(const torch::Tensor& map, const std::vector<Box>& boxes, int grid, float stride) {
   std::vector<Box> bins;
   for (const Box& box : boxes) {
     float w = box.width / static_cast<float>(grid), h = box.height / static_cast<float>(grid);
@@ -174,8 +173,18 @@ torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const 
       for (int col = 0; col < grid; ++col) bins.push_back({box.left + static_cast<float>(col) * w, box.top + static_cast<float>(row) * h, w, h});
     }
   }
-  torch::Tensor binned = PoolLevel(c4, bins, 2 * kDetectorStride).reshape({static_cast<int64_t>(boxes.size()), -1});
-  return torch::cat({means, binned}, 1);
+  return PoolLevel(map, bins, stride).reshape({static_cast<int64_t>(boxes.size()), -1});
+}
+
+}  // namespace
+
+torch::Tensor PoolBoxes(const torch::Tensor& c3, const torch::Tensor& c4, const torch::Tensor& c5,
+                        const std::vector<Box>& boxes, BoxFeatureLayout layout) {
+  std::vector<torch::Tensor> parts{PoolLevel(c4, boxes, 2 * kDetectorStride)};
+  if (layout.c5) parts.push_back(PoolLevel(c5, boxes, 4 * kDetectorStride));
+  if (layout.grid > 1) parts.push_back(PoolBins(c4, boxes, layout.grid, 2 * kDetectorStride));
+  if (layout.c3_grid > 0) parts.push_back(PoolBins(c3, boxes, layout.c3_grid, kDetectorStride));
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
 std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int max_candidates) {
@@ -204,7 +213,7 @@ std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int
   return candidates;
 }
 
-std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c3, const torch::Tensor& c4,
                                         const torch::Tensor& c5, BoxClassifier& classifier,
                                         float min_score, int max_candidates) {
   std::vector<Detection> candidates = CandidateBoxes(output, min_score, max_candidates);
@@ -212,7 +221,7 @@ std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tenso
   if (candidates.empty()) return detections;
   std::vector<Box> boxes;
   for (const Detection& candidate : candidates) boxes.push_back(candidate.box);
-  torch::Tensor probabilities = classifier->LabelProbabilities(classifier->Pool(c4, c5, boxes));
+  torch::Tensor probabilities = classifier->LabelProbabilities(classifier->Pool(c3, c4, c5, boxes));
   int64_t per_box = probabilities.size(1);
   auto [top_probability, top_label] = probabilities.topk(per_box, 1);
   auto probability_data = top_probability.accessor<float, 2>();
@@ -293,10 +302,11 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
         {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}}},
         {"classifier",
          {{"weights", "classifier.pt"},
-          {"kind", "linear on c4 (+ c5) averaged in the box (+ c4 in grid x grid bins)"},
+          {"kind", "linear on c4 (+ c5) averaged in the box (+ c4 in grid x grid bins) (+ c3 in c3_grid x c3_grid bins)"},
           {"grid", artifact.classifier->layout.grid},
           {"background", artifact.classifier->layout.background},
-          {"c5", artifact.classifier->layout.c5}}},
+          {"c5", artifact.classifier->layout.c5},
+          {"c3_grid", artifact.classifier->layout.c3_grid}}},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
     std::ofstream out(dir / "model.json");
@@ -361,7 +371,9 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
       layout.grid = model.at("classifier").at("grid").get<int>();
       layout.background = model.at("classifier").at("background").get<bool>();
       layout.c5 = model.at("classifier").at("c5").get<bool>();
-      if (layout.grid < 1 || layout.grid > 8) {
+      // Absent in folders written before c3 bins existed: no c3.
+      layout.c3_grid = model.at("classifier").value("c3_grid", 0);
+      if (layout.grid < 1 || layout.grid > 8 || layout.c3_grid < 0 || layout.c3_grid > 8) {
         return Status::InvalidArgument("model.json in " + dir.string() + " has an invalid classifier grid");
       }
     }
@@ -412,7 +424,7 @@ class TorchDetectionPredictor : public DetectionPredictor {
       PyramidFeatures features = artifact_.Features(x);
       torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
       float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
-      detections = DecodeHeadOutput(output, features.c4[0], features.c5[0], artifact_.classifier, floor,
+      detections = DecodeHeadOutput(output, features.c3[0], features.c4[0], features.c5[0], artifact_.classifier, floor,
                                     kMaxCandidates);
     } catch (const std::exception& e) {
       return TorchError(e, "detecting");

@@ -69,6 +69,9 @@ struct BoxFeatureLayout {
   // The c5 mean over the box. c5 (stride 32, the last layer) sees far beyond a small box, so it
   // describes the scene as much as the object: the test scenes are never seen in training.
   bool c5 = true;
+  // g > 0: also c3 (stride 8, 32 ch) averaged in each cell of a g x g grid over the box: finer
+  // cells for the small objects, which span only 3-4 c4 cells. 0: no c3.
+  int c3_grid = 0;
 };
 
 // The label of a box: a linear classifier (dropout 0.2 while training) on the box's pooled
@@ -80,8 +83,10 @@ struct BoxClassifierImpl : torch::nn::Module {
   torch::Tensor forward(torch::Tensor pooled);
   // Softmax over every output, then the labels' columns only: [K, num_labels].
   torch::Tensor LabelProbabilities(torch::Tensor pooled);
-  // One image's pooled box features (c4 [C4, H4, W4], c5 [C5, H5, W5], boxes in letterbox px).
-  torch::Tensor Pool(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes) const;
+  // One image's pooled box features (c3 [C3, H3, W3], c4 [C4, H4, W4], c5 [C5, H5, W5], boxes in
+  // letterbox px).
+  torch::Tensor Pool(const torch::Tensor& c3, const torch::Tensor& c4, const torch::Tensor& c5,
+                     const std::vector<Box>& boxes) const;
   int InFeatures() const;
   int num_labels;
   PyramidChannels channels;
@@ -91,12 +96,13 @@ struct BoxClassifierImpl : torch::nn::Module {
 };
 TORCH_MODULE(BoxClassifier);
 
-// [K, c4 (+ c5) (+ grid * grid * c4)] features of one image's maps (c4 [C4, H4, W4], c5 [C5,
-// H5, W5]) averaged over the cells whose centres lie inside each box (letterbox pixels; c5 only
-// with layout.c5), then, for grid > 1, c4 averaged in each bin of a grid x grid split of the
-// box; a box or bin smaller than a cell takes the cell under its centre.
-torch::Tensor PoolBoxes(const torch::Tensor& c4, const torch::Tensor& c5, const std::vector<Box>& boxes,
-                        BoxFeatureLayout layout = {});
+// [K, c4 (+ c5) (+ grid * grid * c4) (+ c3_grid * c3_grid * c3)] features of one image's maps
+// (c3 [C3, H3, W3], c4 [C4, H4, W4], c5 [C5, H5, W5]) averaged over the cells whose centres lie
+// inside each box (letterbox pixels; c5 only with layout.c5), then, for grid > 1, c4 averaged in
+// each bin of a grid x grid split of the box, then, for c3_grid > 0, c3 likewise; a box or bin
+// smaller than a cell takes the cell under its centre.
+torch::Tensor PoolBoxes(const torch::Tensor& c3, const torch::Tensor& c4, const torch::Tensor& c5,
+                        const std::vector<Box>& boxes, BoxFeatureLayout layout = {});
 
 // The head's candidate boxes in one image's output [5, h, w] (letterbox pixels, label -1,
 // confidence = centre score): 3x3 peak picking, the top `max_candidates` peaks >= min_score.
@@ -104,9 +110,9 @@ std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int
 
 // Decodes one image's head output [5, h, w] into detections in letterbox pixels: 3x3 peak
 // picking on the sigmoid centre map, the top `max_candidates` peaks >= min_score, each
-// classified by `classifier` on its pooled c4/c5 features; a candidate yields one detection
+// classified by `classifier` on its pooled c3/c4/c5 features; a candidate yields one detection
 // per label, scored centre x label probability, those >= min_score kept.
-std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c4,
+std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c3, const torch::Tensor& c4,
                                         const torch::Tensor& c5, BoxClassifier& classifier,
                                         float min_score, int max_candidates);
 

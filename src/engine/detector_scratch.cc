@@ -94,7 +94,8 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
           boxes.push_back(RowBox(annotated.box, rows[idx] >= count, size));
           labels.push_back(annotated.label);
         }
-        if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c4[static_cast<int64_t>(idx)], f.c5[static_cast<int64_t>(idx)], boxes));
+        if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c3[static_cast<int64_t>(idx)], f.c4[static_cast<int64_t>(idx)],
+                                                          f.c5[static_cast<int64_t>(idx)], boxes));
       }
       if (!pooled.empty()) {
         loss = loss + torch::nn::functional::cross_entropy(classifier->forward(torch::cat(pooled)), torch::tensor(labels), ce_options);

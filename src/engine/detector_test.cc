@@ -204,6 +204,7 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   options.max_epochs = 3;
   options.box_grid = 2;
   options.box_background = true;
+  options.box_c3_grid = 2;
   auto report = TrainDetector(train_, nullptr, options, nullptr);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   std::ifstream json(dir_ / "binned" / "model.json");
@@ -211,6 +212,7 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   EXPECT_NE(model.find("\"grid\": 2"), std::string::npos) << model;
   EXPECT_NE(model.find("\"background\": true"), std::string::npos) << model;
   EXPECT_NE(model.find("\"c5\": false"), std::string::npos) << model;
+  EXPECT_NE(model.find("\"c3_grid\": 2"), std::string::npos) << model;
   SetEngineThreads(1);
   auto predictor = DetectionPredictor::Load(dir_ / "binned");
   ASSERT_TRUE(predictor.ok()) << predictor.status().ToString();
@@ -232,6 +234,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   options.box_grid = 1;
   options.box_background = false;
   options.box_c5 = true;  // version 3's classifier: c4 and c5 means
+  options.box_c3_grid = 0;
   ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
   std::filesystem::path file = dir_ / "v3" / "model.json";
   auto rewrite_version = [&](const std::string& from, const std::string& to) {

@@ -257,7 +257,7 @@ DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, cons
         example.truth.push_back({box.label, Normalise(FromLetterbox(sample.letterbox, box.box), sample.width, sample.height)});
       }
       std::vector<Detection> found;
-      for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c4[idx - begin], f.c5[idx - begin],
+      for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c3[idx - begin], f.c4[idx - begin], f.c5[idx - begin],
                                                   classifier, 0.01f, 100)) {
         Box box = ClipBox(FromLetterbox(sample.letterbox, detection.box), w, h);
         if (box.area() <= 0) continue;
@@ -324,7 +324,7 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
         labels.push_back(annotated.label);
       }
     }
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], cache.c5[row], boxes, layout));
   }
   return {torch::cat(features), torch::tensor(labels)};
 }
@@ -363,7 +363,7 @@ torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::ve
   for (int64_t row = 0; row < 2 * cache.count; ++row) {
     std::vector<Box> boxes;
     for (const Box& box : negatives[row % cache.count]) boxes.push_back(RowBox(box, row >= cache.count, size));
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c4[row], cache.c5[row], boxes, layout));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], cache.c5[row], boxes, layout));
   }
   return features.empty() ? torch::Tensor() : torch::cat(features);
 }
@@ -570,7 +570,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   ScopedIntraOpThreads one_thread(1);  // the caller's count comes back on return or throw
   DetectorHead head = TrainHead(train_cache, data.train, HeadEpochs(data, options), options, rng, start, report, observer);
   report->head_seconds = SecondsSince(train_start);
-  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5};
+  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5, options.box_c3_grid};
   std::vector<std::vector<Box>> negatives;
   if (layout.background) negatives = HeadFalsePositives(head, train_cache, data.train);
   BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
