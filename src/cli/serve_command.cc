@@ -91,10 +91,10 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   cmd->add_option("--training-budget", config->training_time_budget_seconds,
-                  "Seconds of training per model version, after decoding the images")
+                  "Seconds of training per model version, after decoding the images "
+                  "[default: 60 for image classification, 240 for object detection]")
       ->envname("OSPREY_TRAINING_BUDGET")
-      ->check(CLI::Range(1.0, 86400.0))
-      ->capture_default_str();
+      ->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--inference-threads", config->inference_threads,
                   "DetectCustomLabels calls served in parallel (one core each)")
       ->envname("OSPREY_INFERENCE_THREADS")

@@ -24,7 +24,7 @@ struct ServerConfig {
   std::string secret_access_key = "osprey-dev-secret";
   int worker_threads = 16;
   int max_concurrent_trainings = 1;           // more CreateProjectVersion → LimitExceeded
-  double training_time_budget_seconds = 60;   // per training, after decoding
+  double training_time_budget_seconds = 0;    // per training, after decoding; 0: per task
   int inference_threads = 2;                  // parallel DetectCustomLabels
 };
 

@@ -62,7 +62,7 @@ class ProgressBar : public engine::TrainingObserver {
 struct TrainFlags {
   std::string manifest, validation_manifest, out, data_dir = "osprey-data", backbone_dir, model = "auto";
   uint64_t seed = 1;
-  double time_budget = 60;
+  double time_budget = 0;  // 0: the engine's default for the task
   int threads = 2;
   int input_size = 320;  // object detection only
 };
@@ -136,7 +136,7 @@ int RunTrainDetector(const TrainFlags& flags) {
   options.output_dir = flags.out;
   options.backbone_dir = BackboneDir(flags);
   options.seed = flags.seed;
-  options.time_budget_seconds = flags.time_budget;
+  if (flags.time_budget > 0) options.time_budget_seconds = flags.time_budget;
   options.threads = flags.threads;
   options.input_size = flags.input_size;
   ProgressBar progress;
@@ -176,7 +176,7 @@ int RunTrainClassifier(const TrainFlags& flags) {
   options.output_dir = flags.out;
   options.backbone_dir = BackboneDir(flags);
   options.seed = flags.seed;
-  options.time_budget_seconds = flags.time_budget;
+  if (flags.time_budget > 0) options.time_budget_seconds = flags.time_budget;
   options.threads = flags.threads;
   options.family = flags.model == "scratch"       ? engine::ModelFamily::kScratch
                    : flags.model == "frozen-head" ? engine::ModelFamily::kFrozenHead
@@ -223,10 +223,11 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
       "is held out");
   cmd->add_option("--out", flags->out, "Model folder to create")->required();
   cmd->add_option("--seed", flags->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--time-budget", flags->time_budget, "Training time budget in seconds")
+  cmd->add_option("--time-budget", flags->time_budget,
+                  "Training time budget in seconds [default: 60 for image classification, 240 for "
+                  "object detection]")
       ->envname("OSPREY_TIME_BUDGET")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--data-dir", flags->data_dir, "Data folder; s3://b/k is read from <data-dir>/buckets/b/k")
       ->envname("OSPREY_DATA_DIR")
       ->capture_default_str();

@@ -24,7 +24,7 @@ struct ModelServiceOptions {
   std::filesystem::path models_dir;      // artifacts: <models_dir>/<project>/<version>-<ms>/
   std::filesystem::path backbone_dir;    // pretrained backbone cache ("" = engine default)
   int max_concurrent_trainings = 1;      // more → LimitExceededException
-  double training_time_budget_seconds = 60;
+  double training_time_budget_seconds = 0;  // 0: the engine's default per task (TrainingRunInputs)
   int inference_threads = 2;             // parallel DetectCustomLabels (one core each)
   size_t max_tags_per_resource = 200;
 };

@@ -34,7 +34,7 @@ Result<TrainedModel> Classify(const TrainingRunInputs& in, const storage::Object
   options.output_dir = in.output_dir;
   options.backbone_dir = in.backbone_dir;
   options.seed = in.seed;
-  options.time_budget_seconds = in.time_budget_seconds;
+  if (in.time_budget_seconds > 0) options.time_budget_seconds = in.time_budget_seconds;
   OSPREY_ASSIGN_OR_RETURN(engine::TrainingReport report,
                           engine::TrainClassifier(train, nullptr, options, observer));
   OSPREY_ASSIGN_OR_RETURN(std::unique_ptr<engine::Predictor> predictor,
@@ -64,7 +64,7 @@ Result<TrainedModel> Detect(const TrainingRunInputs& in, const storage::ObjectSt
   options.output_dir = in.output_dir;
   options.backbone_dir = in.backbone_dir;
   options.seed = in.seed;
-  options.time_budget_seconds = in.time_budget_seconds;
+  if (in.time_budget_seconds > 0) options.time_budget_seconds = in.time_budget_seconds;
   // Without the pretrained backbone the engine trains from scratch and says so to `observer`.
   Result<engine::DetectorTrainingReport> report =
       engine::TrainDetector(train, nullptr, options, observer);
