@@ -43,29 +43,30 @@ Member Trainer::TrainFrozenHead() {
   int step_count = 0;
   // Full-batch steps on a [2n, 1856] matrix are too small for two threads: OpenMP's barriers
   // cost more than they save, and far more when another process holds a core.
-  at::set_num_threads(1);
-  for (double penalty : kHeadPenalties) {
-    torch::manual_seed(options_.seed);
-    torch::nn::Linear head(kBackboneFeatureDim, num_labels);
-    torch::optim::Adam optimizer(head->parameters(), torch::optim::AdamOptions(0.01));
-    for (int step = 0; step < 150; ++step, ++step_count) {
-      optimizer.zero_grad();
-      torch::Tensor loss = Loss(head->forward(x), targets, multi_label_) +
-                           penalty * head->weight.pow(2).sum();
-      loss.backward();
-      optimizer.step();
-    }
-    torch::NoGradGuard no_grad;
-    torch::Tensor probabilities = ToProbabilities(head->forward(x_val), multi_label_);
-    double f1 = ValidationF1(probabilities);
-    if (observer_) observer_->OnProgress("head", step_count, 150 * std::size(kHeadPenalties));
-    if (f1 > best_f1) {
-      best_f1 = f1;
-      best = head;
-      best_probabilities = probabilities;
+  {
+    ScopedIntraOpThreads one_thread(1);
+    for (double penalty : kHeadPenalties) {
+      torch::manual_seed(options_.seed);
+      torch::nn::Linear head(kBackboneFeatureDim, num_labels);
+      torch::optim::Adam optimizer(head->parameters(), torch::optim::AdamOptions(0.01));
+      for (int step = 0; step < 150; ++step, ++step_count) {
+        optimizer.zero_grad();
+        torch::Tensor loss = Loss(head->forward(x), targets, multi_label_) +
+                             penalty * head->weight.pow(2).sum();
+        loss.backward();
+        optimizer.step();
+      }
+      torch::NoGradGuard no_grad;
+      torch::Tensor probabilities = ToProbabilities(head->forward(x_val), multi_label_);
+      double f1 = ValidationF1(probabilities);
+      if (observer_) observer_->OnProgress("head", step_count, 150 * std::size(kHeadPenalties));
+      if (f1 > best_f1) {
+        best_f1 = f1;
+        best = head;
+        best_probabilities = probabilities;
+      }
     }
   }
-  at::set_num_threads(std::max(1, options_.threads));
   Member member;
   member.family = "frozen-head";
   member.input_size = kBackboneInputSize;
@@ -177,7 +178,7 @@ ConvHeadNet Trainer::TrainConvHead(double seconds, uint64_t seed, int* epochs_do
   // One intra-op thread: batches of 32 x 576 x 12 x 12 are too small for OpenMP to pay off,
   // and with another process on the second core 2 threads ran 6-13x slower (cards: 49
   // epochs in 70-153 s at 2 threads, 11.9 s at 1; docs/design/engine.md).
-  at::set_num_threads(1);
+  ScopedIntraOpThreads one_thread(1);
   torch::manual_seed(seed);
   ConvHeadNet net(backbone_, kConvHeadWidth, static_cast<int>(labels_.size()), kConvHeadExpansionBlock);
   ToChannelsLast(*net);
@@ -215,7 +216,6 @@ ConvHeadNet Trainer::TrainConvHead(double seconds, uint64_t seed, int* epochs_do
     if (SecondsSince(start_) > TimeGuardSeconds()) report_.time_guard_hit = true;
   }
   net->eval();
-  at::set_num_threads(std::max(1, options_.threads));
   report_.training_gflop += 3.0 * 2 * kConvHeadMacs * steps_per_epoch * batch_size * epoch / 1e9;
   *epochs_done += epoch;
   return net;
