@@ -50,6 +50,11 @@ void WriteBytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
+std::string ReadBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 class ClassifierTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -132,8 +137,7 @@ TEST_F(ClassifierTest, SameSeedGivesIdenticalMetrics) {
   auto a = Predictor::Load(dir_ / "first");
   auto b = Predictor::Load(dir_ / "second");
   ASSERT_TRUE(a.ok() && b.ok());
-  std::ifstream in(train.images[0].path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes = ReadBytes(train.images[0].path);
   auto scores_a = (*a)->Scores(bytes);
   auto scores_b = (*b)->Scores(bytes);
   ASSERT_TRUE(scores_a.ok() && scores_b.ok());
@@ -167,16 +171,14 @@ TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
   auto b = Predictor::Load(dir_ / "second");
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ((*a)->family(), first->chosen);
-  std::ifstream in(train.images[0].path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes = ReadBytes(train.images[0].path);
   auto scores_a = (*a)->Scores(bytes);
   auto scores_b = (*b)->Scores(bytes);
   ASSERT_TRUE(scores_a.ok() && scores_b.ok());
   EXPECT_EQ(*scores_a, *scores_b);
   EXPECT_NEAR(scores_a->at(0) + scores_a->at(1) + scores_a->at(2), 1.0, 1e-4);
   // The conv head records which backbone layer it reads; Predictor::Load rebuilds it from that.
-  std::ifstream model_json(dir_ / "candidates" / "conv-head" / "model.json");
-  std::string text((std::istreambuf_iterator<char>(model_json)), std::istreambuf_iterator<char>());
+  std::string text = ReadBytes(dir_ / "candidates" / "conv-head" / "model.json");
   EXPECT_NE(text.find("\"conv_head_expansion_block\": 13"), std::string::npos) << text;
   EXPECT_TRUE(Predictor::Load(dir_ / "candidates" / "conv-head").ok());
 }
