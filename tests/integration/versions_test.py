@@ -172,7 +172,8 @@ class VersionsTest(unittest.TestCase):
                            '{"S3Bucket":"out-bucket"}', check=False)
         self.assertIn("(InvalidParameterException)", err)
         rc, _, err = s.aws("rekognition", "create-project-version", "--project-arn",
-                           self.arn[:-1] + "9", "--version-name", "v1", "--output-config",
+                           # A project ARN that differs from ours in its last digit.
+                           self.arn[:-1] + ("1" if self.arn[-1] != "1" else "2"), "--version-name", "v1", "--output-config",
                            '{"S3Bucket":"out-bucket"}', check=False)
         self.assertIn("(ResourceNotFoundException)", err)
         client = s.boto3_client()
