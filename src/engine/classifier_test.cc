@@ -183,6 +183,45 @@ TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
   EXPECT_TRUE(Predictor::Load(dir_ / "candidates" / "conv-head").ok());
 }
 
+// `auto` with the backbone trains the from-scratch net on a second thread beside the conv head
+// when the budget buys it enough epochs; each draws from its own generator, so two runs give
+// the same candidates, choice and scores however the threads interleave.
+TEST_F(ClassifierTest, ScratchBesideTheConvHeadIsReproducible) {
+  if (!CheckBackbone(DefaultBackboneDir()).ok()) GTEST_SKIP() << "no backbone in " << DefaultBackboneDir();
+  TrainingSet train = MakeSet("train", 8, false, 6);
+  auto options = [&](const std::string& out) {
+    TrainingOptions result = Options(out);
+    result.backbone_dir = DefaultBackboneDir();
+    result.family = ModelFamily::kAuto;
+    result.time_budget_seconds = 5;  // buys the scratch net 49 epochs of 19 images
+    return result;
+  };
+  auto first = TrainClassifier(train, nullptr, options("first"), nullptr);
+  auto second = TrainClassifier(train, nullptr, options("second"), nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_FALSE(first->time_guard_hit);
+  ASSERT_GE(first->candidates.size(), 3u);  // frozen-head, conv-head, scratch, then ensembles
+  EXPECT_EQ(first->candidates[1].family, "conv-head");
+  EXPECT_EQ(first->candidates[2].family, "scratch");
+  EXPECT_GE(first->candidates[2].epochs, 40);
+  ASSERT_EQ(first->candidates.size(), second->candidates.size());
+  for (size_t idx = 0; idx < first->candidates.size(); ++idx) {
+    EXPECT_EQ(first->candidates[idx].family, second->candidates[idx].family);
+    EXPECT_EQ(first->candidates[idx].epochs, second->candidates[idx].epochs);
+    EXPECT_EQ(first->candidates[idx].validation_f1, second->candidates[idx].validation_f1) << idx;
+  }
+  EXPECT_EQ(first->chosen, second->chosen);
+  auto a = Predictor::Load(dir_ / "first");
+  auto b = Predictor::Load(dir_ / "second");
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::string bytes = ReadBytes(train.images[0].path);
+  auto scores_a = (*a)->Scores(bytes);
+  auto scores_b = (*b)->Scores(bytes);
+  ASSERT_TRUE(scores_a.ok() && scores_b.ok());
+  EXPECT_EQ(*scores_a, *scores_b);
+}
+
 TEST_F(ClassifierTest, MultiLabelLearnsPerLabelThresholds) {
   TrainingSet train = MakeSet("train", 16, true, 4);
   TrainingSet test = MakeSet("test", 8, true, 5);

@@ -3,6 +3,7 @@
 // trainer_scratch.cc. Includes LibTorch; only engine/*.cc files include it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -23,13 +24,24 @@ inline double SecondsSince(Clock::time_point start) {
 }
 // CPU time of the whole process (all threads), for calibrating the cost model.
 inline double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+// CPU time of the calling thread, for stages that run beside another (the conv head, scratch).
+inline double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
 
 // The cost model that turns a time budget into epoch counts. Measured on the 2-core reference
 // machine (docs/design/engine.md); deliberately constants, so that the same budget gives the
 // same epochs, and therefore the same model, on any machine.
-constexpr double kTrunkImagesPerSecond = 90;       // backbone to block 12, 224 px, batch 4
+// Backbone to block 12 plus the pooled top features, 224 px, batch 4, 2 workers: 172-176 img/s
+// on the quiet machine (was 90, calibrated under load 3-6).
+constexpr double kTrunkImagesPerSecond = 150;
 constexpr double kFineTuneImagesPerSecond = 70;    // blocks 13-16 + head, fwd + bwd
-constexpr double kScratchImagesPerSecond = 330;    // ScratchNet at 112 px, fwd + bwd
+// ScratchNet at 112 px, fwd + bwd, 2 threads: 408 img/s on the quiet machine (was 330, a guess).
+constexpr double kScratchImagesPerSecond = 380;
+// ScratchNet on one thread, beside the conv head: 218 img/s on the quiet machine (408 at 2).
+constexpr double kScratchOneThreadImagesPerSecond = 200;
 // ConvHeadNet on 12 x 12 windows of block 13's expansion, fwd + bwd, 1 thread: 915-1,040 img/s
 // per CPU-second at load ~3 (was 1,360-1,650 on the trunk's output).
 constexpr double kConvHeadImagesPerSecond = 900;
@@ -73,6 +85,29 @@ inline void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
   }
 }
 
+// One from-scratch training, possibly on its own thread: the counters are read by the thread
+// that reports progress, `stop` is set to end it early (time guard, or another stage failed).
+struct ScratchRun {
+  ScratchNet net{nullptr};
+  torch::Tensor val_probabilities;
+  int epochs = 0;
+  int64_t samples = 0;
+  double seconds = 0, cpu_seconds = 0;
+  std::atomic<int64_t> steps_done{0}, total_steps{0};
+  std::atomic<bool> stop{false};
+  std::atomic<bool> partner_done{false};  // the stage running beside it has finished
+};
+
+// Epochs of a from-scratch training and its intra-op threads: `threads` for the first
+// `switch_epoch` epochs, then, once ScratchRun::partner_done, `threads_after` (-1: no switch).
+struct ScratchSchedule {
+  int epochs;
+  int threads;
+  int switch_epoch = -1;
+  int threads_after = 1;
+};
+constexpr int kMaxScratchEpochs = 120;
+
 // Trains the candidates of one TrainClassifier call and keeps the best (docs/design/engine.md).
 // One Trainer per call; not thread-safe.
 class Trainer {
@@ -95,8 +130,13 @@ class Trainer {
   double ValidationF1(torch::Tensor probabilities, bool test_time_flip);
   Member TrainFrozenHead();
   Member TrainFineTune(const Member& head, double seconds);
-  Member TrainScratch(double seconds);
+  void TrainScratch(double seconds);
+  int ScratchEpochs(double seconds, double images_per_second) const;
+  void TrainScratchOn(ScratchRun* run, const ScratchSchedule& schedule);
+  void RecordScratch(ScratchRun& run);
   void TrainConvHeads(double seconds);
+  void TrainConvHeadsAndScratch(double seconds);
+  int ConvHeadEpochs(double seconds) const;
   ConvHeadNet TrainConvHead(double seconds, uint64_t seed, int* epochs_done);
   torch::Tensor TrunkValidationProbabilities(const std::function<torch::Tensor(torch::Tensor)>& logits);
   torch::Tensor ScratchValidationProbabilities(ScratchNet& net);
