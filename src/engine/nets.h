@@ -85,7 +85,7 @@ constexpr int kBackboneInputSize = 224;
 constexpr int kTrunkSide = kBackboneInputSize / 16;
 // The from-scratch net: channel multiplier and input side.
 constexpr int kScratchWidth = 1;
-constexpr int kScratchInputSize = 112;
+constexpr int kScratchInputSize = 96;
 
 // Converts the Keras layers-model extracted by scripts/fetch_backbone.sh (model.json plus the
 // uint8-quantised weights.bin) into a MobileNetV2. Returns kNotFound when the files are absent

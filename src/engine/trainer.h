@@ -38,10 +38,11 @@ inline double ThreadCpuSeconds() {
 // on the quiet machine (was 90, calibrated under load 3-6).
 constexpr double kTrunkImagesPerSecond = 150;
 constexpr double kFineTuneImagesPerSecond = 70;    // blocks 13-16 + head, fwd + bwd
-// ScratchNet at 112 px, fwd + bwd, 2 threads: 408 img/s on the quiet machine (was 330, a guess).
-constexpr double kScratchImagesPerSecond = 380;
-// ScratchNet on one thread, beside the conv head: 218 img/s on the quiet machine (408 at 2).
-constexpr double kScratchOneThreadImagesPerSecond = 200;
+// ScratchNet at 96 px, fwd + bwd, 2 threads: 500 img/s on the quiet machine (was 330, a guess
+// for 112 px, where 390-408 img/s were measured).
+constexpr double kScratchImagesPerSecond = 470;
+// ScratchNet on one thread, beside the conv head: 218 img/s at 112 px on the quiet machine.
+constexpr double kScratchOneThreadImagesPerSecond = 260;
 // ConvHeadNet on 12 x 12 windows of block 13's expansion, fwd + bwd, 1 thread: 915-1,040 img/s
 // per CPU-second at load ~3 (was 1,360-1,650 on the trunk's output).
 constexpr double kConvHeadImagesPerSecond = 900;
