@@ -56,7 +56,8 @@ struct TrainingOptions {
   std::filesystem::path candidates_dir;
 };
 
-// Progress callbacks. Called from the training thread; implementations must not block for long.
+// Progress callbacks. Called from the training thread or a progress thread of the trainer, never
+// from two threads at once; implementations must not block for long.
 class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;

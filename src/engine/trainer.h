@@ -100,7 +100,8 @@ struct ScratchRun {
 };
 
 // Epochs of a from-scratch training and its intra-op threads: `threads` for the first
-// `switch_epoch` epochs, then, once ScratchRun::partner_done, `threads_after` (-1: no switch).
+// `switch_epoch` epochs, then, once ScratchRun::partner_done, `threads_after` (switch_epoch -1:
+// no switch).
 struct ScratchSchedule {
   int epochs;
   int threads;
