@@ -87,7 +87,6 @@ int main(int argc, char** argv) {
   std::filesystem::path set_dir, out_dir, draw_dir, model_dir;
   engine::DetectorOptions options;
   options.backbone_dir = engine::DefaultBackboneDir();
-  options.time_budget_seconds = 180;
   bool use_val = true;
   for (int arg = 1; arg < argc; ++arg) {
     std::string flag = argv[arg];
@@ -106,6 +105,7 @@ int main(int argc, char** argv) {
     else if (flag == "--head-cache") options.head_cache_file = next();
     else if (flag == "--grid") options.box_grid = std::atoi(next().c_str());
     else if (flag == "--c3-grid") options.box_c3_grid = std::atoi(next().c_str());
+    else if (flag == "--head-c5") options.head_c5 = std::atoi(next().c_str()) != 0;
     else if (flag == "--c5") options.box_c5 = std::atoi(next().c_str()) != 0;
     else if (flag == "--background") options.box_background = std::atoi(next().c_str()) != 0;
     else if (flag == "--train-map") options.evaluate_training_images = true;

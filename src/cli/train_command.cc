@@ -64,7 +64,7 @@ struct TrainFlags {
   uint64_t seed = 1;
   double time_budget = 0;  // 0: the engine's default for the task
   int threads = 2;
-  int input_size = 320;  // object detection only
+  int input_size = engine::DetectorOptions().input_size;  // object detection only
 };
 
 void PrintSummary(const engine::TrainingReport& report, const std::string& out) {

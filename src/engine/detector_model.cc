@@ -13,7 +13,7 @@ namespace osprey::engine {
 
 namespace F = torch::nn::functional;
 
-PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
+PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images, bool with_c5) {
   PyramidFeatures features;
   torch::Tensor x = backbone->stem->forward(images);
   for (int block_idx = 0; block_idx <= 5; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
@@ -21,6 +21,7 @@ PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images) {
   for (int block_idx = 6; block_idx <= 12; ++block_idx) x = backbone->blocks[block_idx]->forward(x);
   // Block 13's expansion: the last stride-16 layer and the richest one (part 1's best probe).
   features.c4 = backbone->blocks[13]->Expand(x);
+  if (!with_c5) return features;
   x = backbone->blocks[13]->FromExpanded(features.c4, x);
   for (int block_idx = 14; block_idx < MobileNetV2Impl::kNumBlocks; ++block_idx) {
     x = backbone->blocks[block_idx]->forward(x);
@@ -109,13 +110,13 @@ PyramidFeatures ScratchTrunkImpl::forward(torch::Tensor images) {
   return features;
 }
 
-DetectorHeadImpl::DetectorHeadImpl(PyramidChannels channels, int width) {
+DetectorHeadImpl::DetectorHeadImpl(PyramidChannels channels, int width, bool use_c5) {
   // Context at stride 16 is cheap (a quarter of the cells), so the wide layers live there; the
   // stride-8 level only refines positions for small objects.
   int wide = 2 * width;
   lateral3 = register_module("lateral3", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c3, width, 1)));
   lateral4 = register_module("lateral4", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c4, wide, 1)));
-  lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c5, wide, 1)));
+  if (use_c5) lateral5 = register_module("lateral5", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels.c5, wide, 1)));
   mid = register_module("mid", ConvBnRelu(wide, /*layers=*/2));
   reduce = register_module("reduce", torch::nn::Conv2d(torch::nn::Conv2dOptions(wide, width, 1)));
   tower = register_module("tower", ConvBnRelu(width, /*layers=*/1));
@@ -130,7 +131,8 @@ DetectorHeadImpl::DetectorHeadImpl(PyramidChannels channels, int width) {
 }
 
 torch::Tensor DetectorHeadImpl::forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5) {
-  torch::Tensor p4 = lateral4->forward(c4) + UpsampleTo(lateral5->forward(c5), c4);
+  torch::Tensor p4 = lateral4->forward(c4);
+  if (UsesC5()) p4 = p4 + UpsampleTo(lateral5->forward(c5), c4);
   p4 = reduce->forward(mid->forward(p4));
   torch::Tensor p3 = lateral3->forward(c3) + UpsampleTo(p4, c3);
   p3 = tower->forward(torch::relu(p3));
@@ -299,7 +301,7 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
         {"backbone", scratch ? kBackboneNone : kBackboneMobileNet},
         {"trunk", scratch ? nlohmann::json{{"weights", "trunk.pt"}, {"kind", "dense conv, trained from scratch"}}
                           : nlohmann::json{{"weights", "backbone.pt"}, {"kind", "mobilenet_v2 (frozen)"}}},
-        {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}}},
+        {"head", {{"weights", "head.pt"}, {"kind", "class-agnostic centre map, stride 8"}, {"c5", artifact.head->UsesC5()}}},
         {"classifier",
          {{"weights", "classifier.pt"},
           {"kind", "linear on c4 (+ c5) averaged in the box (+ c4 in grid x grid bins) (+ c3 in c3_grid x c3_grid bins)"},
@@ -362,7 +364,8 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
       artifact.backbone->eval();
     }
     PyramidChannels channels = artifact.channels();
-    artifact.head = DetectorHead(channels, artifact.head_width);
+    // Absent in folders written before the c5-free head: the head reads c5.
+    artifact.head = DetectorHead(channels, artifact.head_width, model.at("head").value("c5", true));
     torch::load(artifact.head, (dir / "head.pt").string());
     ToChannelsLast(*artifact.head);
     artifact.head->eval();
@@ -424,7 +427,7 @@ class TorchDetectionPredictor : public DetectionPredictor {
       PyramidFeatures features = artifact_.Features(x);
       torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
       float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
-      detections = DecodeHeadOutput(output, features.c3[0], features.c4[0], features.c5[0], artifact_.classifier, floor,
+      detections = DecodeHeadOutput(output, features.c3[0], features.c4[0], Row(features.c5, 0), artifact_.classifier, floor,
                                     kMaxCandidates);
     } catch (const std::exception& e) {
       return TorchError(e, "detecting");

@@ -28,8 +28,12 @@ constexpr int kDetectorStride = 8;
 // c4 = block 13's expansion (576 ch, stride 16), c5 = out_relu, the last 1x1 conv (1280 ch,
 // stride 32): the features part 1's classifier pools, kept spatial here because pooling the
 // whole image loses where the objects are.
-PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images);
+// Without `with_c5` the backbone stops after block 13's expansion (about a quarter of its
+// multiply-accumulates are above it) and c5 is left undefined.
+PyramidFeatures ExtractPyramid(MobileNetV2& backbone, torch::Tensor images, bool with_c5 = true);
 constexpr PyramidChannels kMobileNetPyramid{32, 576, 1280};
+// Row `row` of a batch of maps, or an undefined tensor when the maps are (c5 of a c5-free model).
+inline torch::Tensor Row(const torch::Tensor& maps, int64_t row) { return maps.defined() ? maps[row] : torch::Tensor(); }
 
 // The from-scratch trunk, used when the pretrained backbone is absent: dense 3x3
 // conv-BN-ReLU stages (depthwise convs are slow in LibTorch 1.13), two per stride from 4 to 32.
@@ -45,8 +49,10 @@ constexpr PyramidChannels kScratchPyramid{64, 128, 256};
 // The trainable head: 1x1 laterals; strides 32 and 16 fused at 2 x width channels through two
 // 3x3 conv-BN-ReLU; reduced and added to stride 8; one 3x3 conv-BN-ReLU at width; then per
 // stride-8 cell a class-agnostic centre logit, log box size in cells (2) and centre offset (2).
+// Without `use_c5` the stride-16 level reads c4 alone (no lateral5).
 struct DetectorHeadImpl : torch::nn::Module {
-  DetectorHeadImpl(PyramidChannels channels, int width);
+  DetectorHeadImpl(PyramidChannels channels, int width, bool use_c5 = true);
+  bool UsesC5() const { return !lateral5.is_empty(); }
   // Returns [N, 5, H/8, W/8]: centre logit, log w, log h, dx, dy.
   torch::Tensor forward(torch::Tensor c3, torch::Tensor c4, torch::Tensor c5);
   torch::nn::Conv2d lateral3{nullptr}, lateral4{nullptr}, lateral5{nullptr}, reduce{nullptr};
@@ -138,7 +144,7 @@ struct DetectorArtifact {
   std::string metrics_json = "{}";
   PyramidChannels channels() const { return trunk ? kScratchPyramid : kMobileNetPyramid; }
   PyramidFeatures Features(torch::Tensor images) {
-    return trunk ? trunk->forward(images) : ExtractPyramid(backbone, images);
+    return trunk ? trunk->forward(images) : ExtractPyramid(backbone, images, head->UsesC5() || classifier->layout.c5);
   }
 };
 Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesystem::path& dir);

@@ -235,8 +235,21 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   options.box_background = false;
   options.box_c5 = true;  // version 3's classifier: c4 and c5 means
   options.box_c3_grid = 0;
+  options.head_c5 = true;  // and its head reads c5
   ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
   std::filesystem::path file = dir_ / "v3" / "model.json";
+  {
+    // Folders written before the c5-free head do not say whether the head reads c5: it does.
+    std::ifstream in(file);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t head = text.find("\"head\": {");
+    ASSERT_NE(head, std::string::npos) << text;
+    size_t key = text.find("\"c5\": true,", head);
+    ASSERT_NE(key, std::string::npos) << text;
+    ASSERT_LT(key, text.find('}', head)) << text;
+    text.erase(key, std::string("\"c5\": true,").size());
+    std::ofstream(file) << text;
+  }
   auto rewrite_version = [&](const std::string& from, const std::string& to) {
     std::ifstream in(file);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -25,7 +25,9 @@ namespace detector_training {
 // shared 2-core machine at load average 3-6 (docs/design/detection.md), scaled with the pixel
 // count, so the same budget gives the same model on any machine.
 constexpr double kFeatureImagesPerSecond = 16;  // whole backbone at 320 px, per image (2 workers)
-constexpr double kHeadSamplesPerSecond = 40;    // head forward + backward at 320 px, 1 thread
+// Head forward + backward at 320 px, 1 thread: 126-130 samples/s on the quiet machine without
+// c5 (was 40, measured with c5 at load 3-6); 60 gives 9 epochs at 416 px in the default 240 s.
+constexpr double kHeadSamplesPerSecond = 60;
 // The box classifier (fixed epochs): mining the head's false positives, pooling 3 x 3 bins and
 // the linear layer, per training image.
 constexpr double kClassifierSecondsPerImage = 0.1;
@@ -100,7 +102,7 @@ std::vector<Sample> LoadSamples(const std::vector<const DetectionImage*>& images
 
 
 FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& samples, int size,
-                        int threads, bool mirrors) {
+                        int threads, bool mirrors, bool with_c5) {
   int64_t count = static_cast<int64_t>(samples.size());
   int64_t rows = mirrors ? 2 * count : count;
   int64_t s8 = size / 8, s16 = size / 16, s32 = size / 32;
@@ -108,7 +110,7 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
   cache.count = count;
   cache.c3 = torch::empty({rows, kMobileNetPyramid.c3, s8, s8}, torch::kHalf);
   cache.c4 = torch::empty({rows, kMobileNetPyramid.c4, s16, s16}, torch::kHalf);
-  cache.c5 = torch::empty({rows, kMobileNetPyramid.c5, s32, s32}, torch::kHalf);
+  if (with_c5) cache.c5 = torch::empty({rows, kMobileNetPyramid.c5, s32, s32}, torch::kHalf);
   constexpr int64_t kChunk = 4;  // batch 4 keeps activations in cache (ML-ENGINE-SPIKE.md)
   std::atomic<int64_t> next{0};
   std::exception_ptr error;
@@ -124,11 +126,11 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
         for (int64_t idx = begin; idx < end; ++idx) pixels.push_back(samples[idx].boxed.rgb.data());
         torch::Tensor x = ImagesToTensor(pixels, size);
         for (int flip = 0; flip < (mirrors ? 2 : 1); ++flip) {
-          PyramidFeatures f = ExtractPyramid(backbone, flip ? x.flip({3}) : x);
+          PyramidFeatures f = ExtractPyramid(backbone, flip ? x.flip({3}) : x, with_c5);
           int64_t row = flip * count + begin, row_end = flip * count + end;
           cache.c3.slice(0, row, row_end).copy_(f.c3);
           cache.c4.slice(0, row, row_end).copy_(f.c4);
-          cache.c5.slice(0, row, row_end).copy_(f.c5);
+          if (with_c5) cache.c5.slice(0, row, row_end).copy_(f.c5);
         }
       }
     } catch (...) {
@@ -143,32 +145,35 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
   return cache;
 }
 
-// The training and validation caches, through options.feature_cache_file when it is set.
+// The training and validation caches, through options.feature_cache_file when it is set (the
+// file holds c3, c4 and, when `with_c5`, c5).
 std::pair<FeatureCache, FeatureCache> ExtractCaches(MobileNetV2& backbone, const std::vector<Sample>& train,
                                                     const std::vector<Sample>& val, int size, int threads,
-                                                    const std::filesystem::path& file) {
+                                                    const std::filesystem::path& file, bool with_c5) {
+  size_t levels = with_c5 ? 3 : 2;
   if (!file.empty() && std::filesystem::exists(file)) {
     std::vector<torch::Tensor> tensors;
     torch::load(tensors, file.string());
     int64_t rows = 2 * static_cast<int64_t>(train.size()) + static_cast<int64_t>(val.size());
-    if (tensors.size() == 3 && tensors[0].size(0) == rows && tensors[0].size(2) == size / 8) {
+    if (tensors.size() >= levels && tensors[0].size(0) == rows && tensors[0].size(2) == size / 8) {
       FeatureCache a, b;
       a.count = static_cast<int64_t>(train.size());
       b.count = static_cast<int64_t>(val.size());
       torch::Tensor* a_maps[] = {&a.c3, &a.c4, &a.c5};
       torch::Tensor* b_maps[] = {&b.c3, &b.c4, &b.c5};
-      for (int level = 0; level < 3; ++level) {
+      for (size_t level = 0; level < levels; ++level) {
         *a_maps[level] = tensors[level].slice(0, 0, 2 * a.count);
         *b_maps[level] = tensors[level].slice(0, 2 * a.count);
       }
       return {a, b};
     }
   }
-  FeatureCache a = ExtractAll(backbone, train, size, threads, /*mirrors=*/true);
-  FeatureCache b = val.empty() ? FeatureCache{} : ExtractAll(backbone, val, size, threads, /*mirrors=*/false);
+  FeatureCache a = ExtractAll(backbone, train, size, threads, /*mirrors=*/true, with_c5);
+  FeatureCache b = val.empty() ? FeatureCache{} : ExtractAll(backbone, val, size, threads, /*mirrors=*/false, with_c5);
   if (!file.empty() && !val.empty()) {
-    torch::save(std::vector<torch::Tensor>{torch::cat({a.c3, b.c3}), torch::cat({a.c4, b.c4}), torch::cat({a.c5, b.c5})},
-                file.string());
+    std::vector<torch::Tensor> tensors{torch::cat({a.c3, b.c3}), torch::cat({a.c4, b.c4})};
+    if (with_c5) tensors.push_back(torch::cat({a.c5, b.c5}));
+    torch::save(tensors, file.string());
   }
   return {a, b};
 }
@@ -232,6 +237,7 @@ torch::Tensor DetectionLoss(torch::Tensor output, torch::Tensor targets) {
 }
 
 torch::Tensor Rows(const torch::Tensor& cache, const torch::Tensor& index) {
+  if (!cache.defined()) return cache;  // c5 of a c5-free model
   return cache.index_select(0, index).to(torch::kFloat).contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
@@ -257,7 +263,7 @@ DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, cons
         example.truth.push_back({box.label, Normalise(FromLetterbox(sample.letterbox, box.box), sample.width, sample.height)});
       }
       std::vector<Detection> found;
-      for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c3[idx - begin], f.c4[idx - begin], f.c5[idx - begin],
+      for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c3[idx - begin], f.c4[idx - begin], Row(f.c5, idx - begin),
                                                   classifier, 0.01f, 100)) {
         Box box = ClipBox(FromLetterbox(sample.letterbox, detection.box), w, h);
         if (box.area() <= 0) continue;
@@ -324,7 +330,7 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
         labels.push_back(annotated.label);
       }
     }
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], cache.c5[row], boxes, layout));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], Row(cache.c5, row), boxes, layout));
   }
   return {torch::cat(features), torch::tensor(labels)};
 }
@@ -363,7 +369,7 @@ torch::Tensor PoolNegatives(const FeatureCache& cache, const std::vector<std::ve
   for (int64_t row = 0; row < 2 * cache.count; ++row) {
     std::vector<Box> boxes;
     for (const Box& box : negatives[row % cache.count]) boxes.push_back(RowBox(box, row >= cache.count, size));
-    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], cache.c5[row], boxes, layout));
+    if (!boxes.empty()) features.push_back(PoolBoxes(cache.c3[row], cache.c4[row], Row(cache.c5, row), boxes, layout));
   }
   return features.empty() ? torch::Tensor() : torch::cat(features);
 }
@@ -512,7 +518,7 @@ DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& sam
                        DetectorTrainingReport* report, TrainingObserver* observer) {
   int64_t count = cache.count;
   torch::manual_seed(options.seed);
-  DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth);
+  DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth, options.head_c5);
   ToChannelsLast(*head);
   bool head_cached = !options.head_cache_file.empty() && std::filesystem::exists(options.head_cache_file);
   if (head_cached) {
@@ -559,7 +565,8 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   auto feature_start = Clock::now();
   if (observer) observer->OnProgress("features", 0, 1);
   auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
-                                                size, options.threads, options.feature_cache_file);
+                                                size, options.threads, options.feature_cache_file,
+                                                options.head_c5 || options.box_c5);
   if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
   report->feature_seconds = SecondsSince(feature_start);
   if (observer) observer->OnProgress("features", 1, 1);
