@@ -420,10 +420,24 @@ class TorchDetectionPredictor : public DetectionPredictor {
     int width = 0, height = 0;
     OSPREY_ASSIGN_OR_RETURN(image::Image boxed,
                             DecodeLetterboxed(image_bytes, input_size_, &width, &height));
+    Letterbox letterbox = MakeLetterbox(width, height, input_size_);
+    // Only the band of the square that holds the image goes through the network, widened to the
+    // 32-px grid so that every cell sees what it saw in training; the rows or columns left out
+    // are padding (a quarter of the square for a 4:3 image). Boxes come back shifted by `x0, y0`.
+    auto band = [&](float pad, int extent) {
+      int begin = static_cast<int>(std::floor(pad)) / 32 * 32;
+      int end = std::min(input_size_, (static_cast<int>(std::ceil(pad)) + extent + 31) / 32 * 32);
+      return std::pair<int, int>(begin, end);
+    };
+    auto [x0, x1] = band(letterbox.pad_x, letterbox.scaled_width);
+    auto [y0, y1] = band(letterbox.pad_y, letterbox.scaled_height);
     std::vector<Detection> detections;
     try {
       c10::InferenceMode inference;
-      torch::Tensor x = ImagesToTensor({boxed.rgb.data()}, input_size_);
+      torch::Tensor x = ImagesToTensor({boxed.rgb.data()}, input_size_)
+                            .slice(2, y0, y1)
+                            .slice(3, x0, x1)
+                            .contiguous(torch::MemoryFormat::ChannelsLast);
       PyramidFeatures features = artifact_.Features(x);
       torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
       float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
@@ -432,10 +446,11 @@ class TorchDetectionPredictor : public DetectionPredictor {
     } catch (const std::exception& e) {
       return TorchError(e, "detecting");
     }
-    Letterbox letterbox = MakeLetterbox(width, height, input_size_);
     std::vector<Detection> in_image;
     for (Detection& detection : detections) {
       if (options.min_confidence < 0 && detection.confidence < thresholds_[detection.label]) continue;
+      detection.box.left += static_cast<float>(x0);
+      detection.box.top += static_cast<float>(y0);
       Box box = ClipBox(FromLetterbox(letterbox, detection.box), static_cast<float>(width),
                         static_cast<float>(height));
       if (box.area() <= 0) continue;
