@@ -270,7 +270,9 @@ constexpr char kDetectorFormat[] = "osprey-object-detector";
 // classifier (classifier.pt); a from-scratch trunk (trunk.pt) when "backbone" is "none".
 // 4: the classifier's feature layout ("classifier": "grid", "background", "c5"); version 3
 // folders load as grid 1 with c5, without background (the same classifier.pt layout).
-constexpr int kDetectorVersion = 4;
+// 5: "head": {"c5"}: whether the head reads c5 (head.pt then has lateral5); older folders' heads
+// all do. A version-4 reader would fail on a c5-free head.pt, so the version says so first.
+constexpr int kDetectorVersion = 5;
 constexpr int kOldestReadableVersion = 3;
 constexpr char kBackboneMobileNet[] = "mobilenet_v2";
 constexpr char kBackboneNone[] = "none";

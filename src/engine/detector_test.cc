@@ -290,7 +290,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
     text.replace(at, from.size(), to);
     std::ofstream(file) << text;
   };
-  rewrite_version("\"version\": 4", "\"version\": 3");
+  rewrite_version("\"version\": 5", "\"version\": 3");
   EXPECT_TRUE(DetectionPredictor::Load(dir_ / "v3").ok());
   rewrite_version("\"version\": 3", "\"version\": 2");
   auto old = DetectionPredictor::Load(dir_ / "v3");
