@@ -75,7 +75,7 @@ Result<TestRun> RunOnTest(const fs::path& model_dir, const engine::TrainingSet& 
 }
 
 int Run(const std::string& set_dir, double budget, uint64_t seed, const std::string& model,
-        bool test_candidates, int threads, bool test_time_flip, int views) {
+        bool test_candidates, int threads, bool test_time_flip) {
   fs::path dir(set_dir);
   auto train = cli::LoadClassificationManifest(dir / "train.manifest", "");
   if (!train.ok()) {
@@ -95,7 +95,6 @@ int Run(const std::string& set_dir, double budget, uint64_t seed, const std::str
   options.seed = seed;
   options.threads = threads;
   options.test_time_flip = test_time_flip;
-  options.augmented_views = views;
   options.time_budget_seconds = budget;
   if (test_candidates) options.candidates_dir = out.string() + "-candidates";
   options.family = model == "scratch"       ? engine::ModelFamily::kScratch
@@ -195,9 +194,6 @@ int main(int argc, char** argv) {
   app.add_flag("--test-time-flip", test_time_flip, "Serve the average over the image and its mirror image");
   app.add_option("--threads", threads, "Training threads")->capture_default_str();
   app.add_flag("--test-candidates", test_candidates, "Also evaluate every candidate on the test set");
-  int views = 0;
-  app.add_option("--views", views, "Augmented views per training image besides the image and its mirror image")
-      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  return Run(set_dir, budget, seed, model, test_candidates, threads, test_time_flip, views);
+  return Run(set_dir, budget, seed, model, test_candidates, threads, test_time_flip);
 }

@@ -47,10 +47,6 @@ struct TrainingOptions {
   // Average each image's scores with its mirror image's when serving. Doubles the inference
   // cost for a few points of F1 on some sets (docs/design/engine.md).
   bool test_time_flip = false;
-  // Extra augmented views of each training image run through the backbone once and cached
-  // beside the image and its mirror image: a random crop (scale and aspect jitter), a random
-  // mirror and colour jitter each. The heads then train on all views (docs/design/engine.md).
-  int augmented_views = 0;
   // When set, every candidate is also saved there as its own artifact, in a folder named after
   // its family (for benchmarks that compare the candidates on test data).
   std::filesystem::path candidates_dir;

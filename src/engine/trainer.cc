@@ -172,58 +172,21 @@ void ParallelChunks(int64_t count, int64_t chunk, int workers,
 }
 }  // namespace
 
-namespace {
-// Random views of a batch [b, 3, s, s] (pixel/255): per image a crop of 55-100 % of the area,
-// aspect 3:4 to 4:3, anywhere inside the image, resized back to s x s (bilinear), mirrored with
-// probability 1/2, then brightness, contrast and saturation jitter of up to +-20-30 %.
-// `draws` [b, 8] holds uniform(0, 1) numbers drawn by the caller's thread, so the result does not
-// depend on which worker runs the batch.
-torch::Tensor AugmentedView(const torch::Tensor& x, const torch::Tensor& draws) {
-  namespace F = torch::nn::functional;
-  int64_t count = x.size(0), side = x.size(2);
-  auto draw = [&](int64_t column) { return draws.select(1, column); };
-  torch::Tensor area = 0.55 + 0.45 * draw(0);
-  torch::Tensor aspect = ((draw(1) - 0.5) * 2 * std::log(4.0 / 3)).exp();
-  torch::Tensor scale_x = (area * aspect).sqrt().clamp_max(1), scale_y = (area / aspect).sqrt().clamp_max(1);
-  torch::Tensor theta = torch::zeros({count, 2, 3});
-  theta.select(1, 0).select(1, 0).copy_(scale_x * torch::where(draw(4) < 0.5, -1.0, 1.0));
-  theta.select(1, 0).select(1, 2).copy_((2 * draw(2) - 1) * (1 - scale_x));
-  theta.select(1, 1).select(1, 1).copy_(scale_y);
-  theta.select(1, 1).select(1, 2).copy_((2 * draw(3) - 1) * (1 - scale_y));
-  torch::Tensor grid = F::affine_grid(theta, {count, 3, side, side}, /*align_corners=*/false);
-  torch::Tensor out = F::grid_sample(x.contiguous(), grid,
-                                     F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder).align_corners(false));
-  auto per_image = [&](torch::Tensor values) { return values.view({count, 1, 1, 1}); };
-  torch::Tensor gray = out.mean(1, /*keepdim=*/true);
-  out = gray + (out - gray) * per_image(0.7 + 0.6 * draw(5));
-  torch::Tensor mean = out.mean({1, 2, 3}, /*keepdim=*/true);
-  out = (out - mean) * per_image(0.8 + 0.4 * draw(6)) + mean;
-  out = out * per_image(0.8 + 0.4 * draw(7));
-  return out.clamp(0, 1).contiguous(torch::MemoryFormat::ChannelsLast);
-}
-}  // namespace
-
 void Trainer::ExtractFeatures() {
   auto start = Clock::now();
   double cpu_start = CpuSeconds();
   std::atomic<int> done{0};
   int total = static_cast<int>(train_.size() + val_.size());
-  auto run = [&](const Split& split, int64_t views, torch::Tensor* acts, torch::Tensor* features) {
+  auto run = [&](const Split& split, torch::Tensor* acts, torch::Tensor* features) {
     int64_t count = static_cast<int64_t>(split.size());
-    // Rows [0, count) are the images, [count, 2 * count) their mirror images, then one block of
-    // `count` rows per augmented view. Features are pooled for the first two blocks only.
-    *acts = torch::empty({views * count, 96, kTrunkSide, kTrunkSide}).contiguous(torch::MemoryFormat::ChannelsLast);
+    // Rows [0, count) are the images, [count, 2 * count) their mirror images.
+    *acts = torch::empty({2 * count, 96, kTrunkSide, kTrunkSide}).contiguous(torch::MemoryFormat::ChannelsLast);
     *features = torch::empty({2 * count, kBackboneFeatureDim});
-    torch::Tensor draws = views > 2 ? torch::rand({views - 2, count, 8}) : torch::Tensor();
     // Batch 4 keeps the activations in cache (spike: b4 is the fastest batch at 224 px).
     ParallelChunks(count, 4, options_.threads, [&](int64_t begin, int64_t end) {
       torch::Tensor x = StackImages(split.large, begin, end, kBackboneInputSize);
       acts->slice(0, begin, end).copy_(backbone_->Trunk(x, kFineTuneFromBlock));
       acts->slice(0, count + begin, count + end).copy_(backbone_->Trunk(x.flip({3}), kFineTuneFromBlock));
-      for (int64_t view = 2; view < views; ++view) {
-        torch::Tensor augmented = AugmentedView(x, draws[view - 2].slice(0, begin, end));
-        acts->slice(0, view * count + begin, view * count + end).copy_(backbone_->Trunk(augmented, kFineTuneFromBlock));
-      }
       done += static_cast<int>(end - begin);
     });
     ParallelChunks(2 * count, 16, options_.threads, [&](int64_t begin, int64_t end) {
@@ -237,8 +200,8 @@ void Trainer::ExtractFeatures() {
     }
   });
   try {
-    run(train_, 2 + std::max(0, options_.augmented_views), &train_acts_, &train_features_);
-    run(val_, 2, &val_acts_, &val_features_);
+    run(train_, &train_acts_, &train_features_);
+    run(val_, &val_acts_, &val_features_);
   } catch (...) {
     done = total;
     progress.join();
@@ -250,8 +213,7 @@ void Trainer::ExtractFeatures() {
   report_.feature_seconds = SecondsSince(start);
   report_.feature_cpu_seconds = CpuSeconds() - cpu_start;
   report_.feature_images_per_second = 2.0 * total / std::max(1e-9, report_.feature_seconds);
-  report_.training_gflop += (2.0 * total * (kTrunkMacs + kTopMacs) +
-                             static_cast<double>(train_.size()) * std::max(0, options_.augmented_views) * kTrunkMacs) * 2 / 1e9;
+  report_.training_gflop += 2.0 * total * 2 * (kTrunkMacs + kTopMacs) / 1e9;
 }
 
 namespace {
@@ -363,37 +325,8 @@ void Trainer::TrainConvHeadsAndScratch(double seconds) {
     TrainConvHeads(seconds);
     return;
   }
-  ScratchRun run;
-  torch::manual_seed(options_.seed + 2);
-  run.net = ScratchNet(kScratchWidth, static_cast<int>(labels_.size()));
-  ToChannelsLast(*run.net);
-  ScratchSchedule schedule{std::min(beside + after, kMaxScratchEpochs), 1, beside, std::max(1, options_.threads)};
-  std::exception_ptr scratch_error;
-  std::atomic<bool> finished{false};
-  std::thread scratch([&] {
-    try {
-      TrainScratchOn(&run, schedule);
-    } catch (...) {
-      scratch_error = std::current_exception();
-    }
-    finished = true;
-  });
-  try {
-    TrainConvHeads(seconds);
-  } catch (...) {
-    run.stop = true;
-    run.partner_done = true;
-    scratch.join();
-    throw;
-  }
-  run.partner_done = true;
-  while (!finished) {
-    if (observer_) observer_->OnProgress("scratch", static_cast<int>(run.steps_done), static_cast<int>(run.total_steps));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  scratch.join();
-  if (scratch_error) std::rethrow_exception(scratch_error);
-  RecordScratch(run);
+  TrainScratchBeside({std::min(beside + after, kMaxScratchEpochs), 1, beside, std::max(1, options_.threads)},
+                     [&] { TrainConvHeads(seconds); });
 }
 
 Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet* validation) {
@@ -408,7 +341,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   ModelFamily family = options_.family;
   double budget = options_.time_budget_seconds;
   double planned_features =
-      use_backbone ? ((2.0 + std::max(0, options_.augmented_views)) * train_.size() + 2.0 * val_.size()) / kTrunkImagesPerSecond : 0;
+      use_backbone ? 2.0 * static_cast<double>(train_.size() + val_.size()) / kTrunkImagesPerSecond : 0;
   double remaining = std::max(budget - planned_features, 0.2 * budget);
   bool auto_family = family == ModelFamily::kAuto;
   if (use_backbone) {

@@ -3,6 +3,7 @@
 // trainer_scratch.cc. Includes LibTorch; only engine/*.cc files include it.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -52,6 +53,11 @@ constexpr double kTopMacs = 89e6;     // blocks 13-16 + Conv_1
 constexpr double kScratchMacs = 49e6;
 constexpr double kConvHeadMacs = 17e6;  // block 13's expansion + width-64 head, on 12 x 12
 constexpr int kBatchSize = 32;
+// The batch size for `count` training images (conv head, scratch): small sets get small
+// batches, so that they still get enough optimizer steps.
+inline int64_t BatchSizeFor(int64_t count) {
+  return std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
+}
 
 struct Split {
   std::vector<image::Image> large;  // kBackboneInputSize, only with a backbone
@@ -135,6 +141,7 @@ class Trainer {
   void TrainScratch(double seconds);
   int ScratchEpochs(double seconds, double images_per_second) const;
   void TrainScratchOn(ScratchRun* run, const ScratchSchedule& schedule);
+  void TrainScratchBeside(const ScratchSchedule& schedule, const std::function<void()>& beside);
   void RecordScratch(ScratchRun& run);
   void TrainConvHeads(double seconds);
   void TrainConvHeadsAndScratch(double seconds);

@@ -105,14 +105,13 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
   for (auto& group : groups) static_cast<torch::optim::AdamWOptions&>(group.options()).weight_decay(1e-2);
   torch::optim::AdamW optimizer(std::move(groups), torch::optim::AdamWOptions(body_lr));
   int64_t count = static_cast<int64_t>(train_.size());
-  int64_t views = train_acts_.size(0) / count;  // image, mirror image, augmented views
   int epochs = std::clamp(static_cast<int>(std::lround(seconds * kFineTuneImagesPerSecond / count)), 1, 40);
   int64_t steps_per_epoch = (count + kBatchSize - 1) / kBatchSize;
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   net->train();
   int epoch = 0;
   for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
-    torch::Tensor order = torch::randperm(count) + torch::randint(0, views, {count}, torch::kLong) * count;
+    torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
     for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
       torch::Tensor idx = order.slice(0, begin, std::min(count, begin + kBatchSize));
       double scale = LearningRate(1.0, step, total_steps);
@@ -177,7 +176,7 @@ void Trainer::TrainConvHeads(double seconds) {
 
 int Trainer::ConvHeadEpochs(double seconds) const {
   int64_t count = static_cast<int64_t>(train_.size());
-  int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
+  int64_t batch_size = BatchSizeFor(count);
   int64_t steps_per_epoch = count / batch_size;
   int64_t max_epochs = (kMaxConvHeadSteps + steps_per_epoch - 1) / steps_per_epoch;
   return static_cast<int>(std::clamp<int64_t>(std::lround(seconds * kConvHeadImagesPerSecond / static_cast<double>(count)), 2,
@@ -197,15 +196,14 @@ ConvHeadNet Trainer::TrainConvHead(double seconds, uint64_t seed, int* epochs_do
   const double lr = 2e-3;
   torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(lr).weight_decay(5e-2));
   int64_t count = static_cast<int64_t>(train_.size());
-  int64_t views = train_acts_.size(0) / count;  // image, mirror image, augmented views
-  int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
+  int64_t batch_size = BatchSizeFor(count);
   int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
   int epochs = ConvHeadEpochs(seconds);
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   net->train();
   int epoch = 0;
   for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
-    torch::Tensor order = torch::randperm(count) + torch::randint(0, views, {count}, torch::kLong) * count;
+    torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
     for (int64_t batch_idx = 0; batch_idx < steps_per_epoch; ++batch_idx, ++step) {
       torch::Tensor idx = order.slice(0, batch_idx * batch_size, (batch_idx + 1) * batch_size);
       SetLearningRate(optimizer, LearningRate(lr, step, total_steps));

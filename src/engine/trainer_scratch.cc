@@ -4,7 +4,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <ctime>
 #include <thread>
 
 #include "engine/trainer.h"
@@ -64,8 +63,7 @@ void Trainer::TrainScratchOn(ScratchRun* run, const ScratchSchedule& schedule) {
   at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(options_.seed + 2);
   torch::optim::AdamW optimizer(net->parameters(), torch::optim::AdamWOptions(2e-3).weight_decay(5e-2));
   int64_t count = static_cast<int64_t>(train_.size());
-  // Small sets get small batches, so that they still get enough optimizer steps.
-  int64_t batch_size = std::clamp<int64_t>(count / 8, std::min<int64_t>(8, count), kBatchSize);
+  int64_t batch_size = BatchSizeFor(count);
   int64_t steps_per_epoch = count / batch_size;  // drops the ragged end (batch norm needs >1)
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   run->total_steps = total_steps;
@@ -110,31 +108,47 @@ void Trainer::RecordScratch(ScratchRun& run) {
   candidates_.push_back({{member}, run.val_probabilities});
 }
 
-void Trainer::TrainScratch(double seconds) {
+// Builds the from-scratch net (its initial weights come from the global generator, here, in a
+// fixed order), trains it on its own thread by `schedule` while `beside` (may be empty) runs on
+// this thread, then reports its progress until it ends and records it as a candidate. When
+// `beside` throws, the scratch training is stopped and the exception passed on.
+void Trainer::TrainScratchBeside(const ScratchSchedule& schedule, const std::function<void()>& beside) {
   ScratchRun run;
   torch::manual_seed(options_.seed + 2);
   run.net = ScratchNet(kScratchWidth, static_cast<int>(labels_.size()));
   ToChannelsLast(*run.net);
+  std::exception_ptr scratch_error;
   std::atomic<bool> finished{false};
-  std::thread progress([&] {
-    while (!finished) {
-      if (observer_ && run.total_steps > 0) {
-        observer_->OnProgress("scratch", static_cast<int>(run.steps_done), static_cast<int>(run.total_steps));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread scratch([&] {
+    try {
+      TrainScratchOn(&run, schedule);
+    } catch (...) {
+      scratch_error = std::current_exception();
     }
+    finished = true;
   });
   try {
-    TrainScratchOn(&run, {ScratchEpochs(seconds, kScratchImagesPerSecond), options_.threads});
+    if (beside) beside();
   } catch (...) {
-    finished = true;
-    progress.join();
+    run.stop = true;
+    run.partner_done = true;
+    scratch.join();
     throw;
   }
-  finished = true;
-  progress.join();
-  at::set_num_threads(std::max(1, options_.threads));
+  run.partner_done = true;
+  while (!finished) {
+    if (observer_ && run.total_steps > 0) {
+      observer_->OnProgress("scratch", static_cast<int>(run.steps_done), static_cast<int>(run.total_steps));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  scratch.join();
+  if (scratch_error) std::rethrow_exception(scratch_error);
   RecordScratch(run);
+}
+
+void Trainer::TrainScratch(double seconds) {
+  TrainScratchBeside({ScratchEpochs(seconds, kScratchImagesPerSecond), options_.threads}, nullptr);
 }
 
 }  // namespace osprey::engine::training
