@@ -102,6 +102,14 @@ class ClassifierTest : public ::testing::Test {
     return options;
   }
 
+  // Options() with the pretrained backbone and `family`.
+  TrainingOptions BackboneOptions(const std::string& out, ModelFamily family) {
+    TrainingOptions options = Options(out);
+    options.backbone_dir = DefaultBackboneDir();
+    options.family = family;
+    return options;
+  }
+
   // The scores the artifacts in `first` and `second` give `image` (both must load and score).
   std::pair<std::vector<float>, std::vector<float>> ScoresOfBoth(const std::string& first,
                                                                  const std::string& second,
@@ -164,12 +172,7 @@ TEST_F(ClassifierTest, SameSeedGivesIdenticalMetrics) {
 TEST_F(ClassifierTest, ConvHeadIsReproducibleAndRoundTrips) {
   if (!CheckBackbone(DefaultBackboneDir()).ok()) GTEST_SKIP() << "no backbone in " << DefaultBackboneDir();
   TrainingSet train = MakeSet("train", 8, false, 5);
-  auto options = [&](const std::string& out) {
-    TrainingOptions result = Options(out);
-    result.backbone_dir = DefaultBackboneDir();
-    result.family = ModelFamily::kConvHead;
-    return result;
-  };
+  auto options = [&](const std::string& out) { return BackboneOptions(out, ModelFamily::kConvHead); };
   TrainingOptions first_options = options("first");
   first_options.candidates_dir = dir_ / "candidates";
   auto first = TrainClassifier(train, nullptr, first_options, nullptr);
@@ -201,9 +204,7 @@ TEST_F(ClassifierTest, ScratchBesideTheConvHeadIsReproducible) {
   if (!CheckBackbone(DefaultBackboneDir()).ok()) GTEST_SKIP() << "no backbone in " << DefaultBackboneDir();
   TrainingSet train = MakeSet("train", 8, false, 6);
   auto options = [&](const std::string& out) {
-    TrainingOptions result = Options(out);
-    result.backbone_dir = DefaultBackboneDir();
-    result.family = ModelFamily::kAuto;
+    TrainingOptions result = BackboneOptions(out, ModelFamily::kAuto);
     result.time_budget_seconds = 5;  // buys the scratch net 49 epochs of 19 images
     return result;
   };
