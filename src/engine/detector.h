@@ -80,6 +80,12 @@ struct DetectorOptions {
   // without box_c5) the backbone stops after block 13's expansion: test mAP@0.5 +0.015 to +0.03
   // on two seeds, 15-25 % faster training and 1-3 ms less per image (docs/design/detection.md).
   bool head_c5 = false;
+  // What is trained again on the training and validation images together once the model trained
+  // on the training images alone has been scored on validation (its thresholds and metrics are
+  // the ones reported and stored): the validation objects are objects the served model would
+  // otherwise never see. Applies only when validation images are not the training images.
+  enum class FinalFit { kNone, kClassifier, kHeadAndClassifier };
+  FinalFit final_fit = FinalFit::kHeadAndClassifier;
 };
 
 struct DetectorTrainingReport {
@@ -92,6 +98,10 @@ struct DetectorTrainingReport {
   double feature_seconds = 0;  // frozen-backbone features, each image and its mirror image
   double train_seconds = 0;    // the head and the box classifier
   double head_seconds = 0;     // the head alone (part of train_seconds)
+  // The final fit on training + validation images (DetectorOptions::final_fit), part of
+  // train_seconds; final_fit_images is 0 when there was none.
+  double final_fit_seconds = 0;
+  int final_fit_images = 0;
   double total_seconds = 0;
   bool time_guard_hit = false;
   bool backbone_used = false;  // false: the backbone was absent; trained from scratch

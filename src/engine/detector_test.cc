@@ -9,6 +9,8 @@
 #include <random>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "image/image.h"
 
 namespace osprey::engine {
@@ -178,6 +180,45 @@ TEST_F(DetectorTest, SameSeedGivesTheSameModel) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->final_loss, b->final_loss);
   EXPECT_EQ(a->validation.average_precision, b->validation.average_precision);
+}
+
+// The final fit trains the served head and classifier again on the training and validation
+// images; what is reported and stored from validation (scores, thresholds) is the first fit's.
+TEST_F(DetectorTest, FinalFitServesAModelTrainedOnTheValidationImagesToo) {
+  SetEngineThreads(2);
+  DetectorOptions with = Options("fit-all"), without = Options("fit-none");
+  with.max_epochs = without.max_epochs = 3;
+  without.final_fit = DetectorOptions::FinalFit::kNone;
+  auto a = TrainDetector(train_, nullptr, with, nullptr);
+  auto b = TrainDetector(train_, nullptr, without, nullptr);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->final_fit_images, 32);  // 28 training + 4 held-out validation images
+  EXPECT_EQ(b->final_fit_images, 0);
+  EXPECT_EQ(a->validation.average_precision, b->validation.average_precision);
+  EXPECT_EQ(a->validation_label_accuracy, b->validation_label_accuracy);
+
+  auto model = [](const std::string& name) {
+    std::ifstream in(dir_ / name / "model.json");
+    return nlohmann::json::parse(in);
+  };
+  EXPECT_EQ(model("fit-all")["training"]["final_fit_images"], 32);
+  EXPECT_EQ(model("fit-all")["thresholds"], model("fit-none")["thresholds"]);
+
+  SetEngineThreads(1);
+  auto served = DetectionPredictor::Load(dir_ / "fit-all");
+  auto first = DetectionPredictor::Load(dir_ / "fit-none");
+  ASSERT_TRUE(served.ok() && first.ok());
+  std::ifstream in(test_.images[0].path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto confidences = [&](DetectionPredictor& predictor) {
+    auto objects = predictor.Detect(bytes, {0.0f, 0});
+    std::vector<float> out;
+    if (objects.ok()) {
+      for (const DetectedObject& object : *objects) out.push_back(object.confidence);
+    }
+    return out;
+  };
+  EXPECT_NE(confidences(**served), confidences(**first)) << "the final fit changed nothing";
 }
 
 TEST_F(DetectorTest, BoxesOutsideTheImageAreRejectedNotTrainedOn) {

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "engine/detector.h"
@@ -21,16 +22,17 @@ namespace osprey::engine {
 namespace detector_training {
 
 
-// The cost model that turns the time budget into an epoch count: rates at 320 px measured on the
-// shared 2-core machine at load average 3-6 (docs/design/detection.md), scaled with the pixel
-// count, so the same budget gives the same model on any machine.
-constexpr double kFeatureImagesPerSecond = 16;  // whole backbone at 320 px, per image (2 workers)
-// Head forward + backward at 320 px, 1 thread: 126-130 samples/s on the quiet machine without
-// c5 (was 40, measured with c5 at load 3-6); 60 gives 9 epochs at 416 px in the default 240 s.
-constexpr double kHeadSamplesPerSecond = 60;
+// The cost model that turns the time budget into an epoch count: rates at 320 px (scaled with
+// the pixel count), so the same budget gives the same model on any machine. Measured on the
+// quiet 2-core machine at 416 px (docs/design/detection.md), with a margin of about 1.3-1.6x for a
+// busier one; the default 240 s budget then gives 9 head epochs per fit on the bench scenes.
+// Whole backbone per image, 2 workers: 62 passes/s (1,000 passes at 416 px in 27 s).
+constexpr double kFeatureImagesPerSecond = 40;
+// Head forward + backward, 1 thread: 123-127 samples/s (9 epochs of 400 images at 416 px in 48 s).
+constexpr double kHeadSamplesPerSecond = 100;
 // The box classifier (fixed epochs): mining the head's false positives, pooling 3 x 3 bins and
-// the linear layer, per training image.
-constexpr double kClassifierSecondsPerImage = 0.1;
+// the linear layer, per training image: 0.05 s at 416 px (400 images in 22 s).
+constexpr double kClassifierSecondsPerImage = 0.06;
 // The box classifier: every true box of every cached row plus jittered copies of it.
 constexpr int kBoxJitters = 3;
 constexpr int kClassifierEpochs = 20;
@@ -146,15 +148,16 @@ FeatureCache ExtractAll(MobileNetV2& backbone, const std::vector<Sample>& sample
 }
 
 // The training and validation caches, through options.feature_cache_file when it is set (the
-// file holds c3, c4 and, when `with_c5`, c5).
+// file holds c3, c4 and, when `with_c5`, c5). The validation cache holds mirror images too when
+// `val_mirrors` (for the final fit); its first rows are the images either way.
 std::pair<FeatureCache, FeatureCache> ExtractCaches(MobileNetV2& backbone, const std::vector<Sample>& train,
-                                                    const std::vector<Sample>& val, int size, int threads,
-                                                    const std::filesystem::path& file, bool with_c5) {
+                                                    const std::vector<Sample>& val, bool val_mirrors, int size,
+                                                    int threads, const std::filesystem::path& file, bool with_c5) {
   size_t levels = with_c5 ? 3 : 2;
   if (!file.empty() && std::filesystem::exists(file)) {
     std::vector<torch::Tensor> tensors;
     torch::load(tensors, file.string());
-    int64_t rows = 2 * static_cast<int64_t>(train.size()) + static_cast<int64_t>(val.size());
+    int64_t rows = 2 * static_cast<int64_t>(train.size()) + (val_mirrors ? 2 : 1) * static_cast<int64_t>(val.size());
     if (tensors.size() >= levels && tensors[0].size(0) == rows && tensors[0].size(2) == size / 8) {
       FeatureCache a, b;
       a.count = static_cast<int64_t>(train.size());
@@ -169,7 +172,7 @@ std::pair<FeatureCache, FeatureCache> ExtractCaches(MobileNetV2& backbone, const
     }
   }
   FeatureCache a = ExtractAll(backbone, train, size, threads, /*mirrors=*/true, with_c5);
-  FeatureCache b = val.empty() ? FeatureCache{} : ExtractAll(backbone, val, size, threads, /*mirrors=*/false, with_c5);
+  FeatureCache b = val.empty() ? FeatureCache{} : ExtractAll(backbone, val, size, threads, val_mirrors, with_c5);
   if (!file.empty() && !val.empty()) {
     std::vector<torch::Tensor> tensors{torch::cat({a.c3, b.c3}), torch::cat({a.c4, b.c4})};
     if (with_c5) tensors.push_back(torch::cat({a.c5, b.c5}));
@@ -444,7 +447,8 @@ Status SaveModel(DetectorArtifact artifact, const DetectorTrainingReport& report
   std::ostringstream training;
   training << "{\"seed\":" << options.seed << ",\"epochs\":" << report.epochs
            << ",\"time_budget_seconds\":" << options.time_budget_seconds
-           << ",\"validation_on_training_images\":" << (val_is_train ? "true" : "false") << "}";
+           << ",\"validation_on_training_images\":" << (val_is_train ? "true" : "false")
+           << ",\"final_fit_images\":" << report.final_fit_images << "}";
   artifact.training_json = training.str();
   std::ostringstream metrics;
   metrics << "{\"average_precision\":" << report.validation.average_precision
@@ -493,6 +497,37 @@ int EpochsFor(double seconds, double samples_per_second, int64_t count, int size
   return options.max_epochs > 0 ? std::min(epochs, options.max_epochs) : epochs;
 }
 
+using FinalFit = DetectorOptions::FinalFit;
+
+// The final fit this run does: none when the validation images are the training images.
+FinalFit FinalFitOf(const Prepared& data, const DetectorOptions& options) {
+  return data.val_is_train ? FinalFit::kNone : options.final_fit;
+}
+
+// The rows of `a` then `b`: images first, then mirror images (both caches hold mirrors).
+FeatureCache MergeCaches(const FeatureCache& a, const FeatureCache& b) {
+  auto merge = [&](const torch::Tensor& x, const torch::Tensor& y) {
+    if (!x.defined()) return x;
+    return torch::cat({x.slice(0, 0, a.count), y.slice(0, 0, b.count), x.slice(0, a.count), y.slice(0, b.count)});
+  };
+  FeatureCache merged;
+  merged.c3 = merge(a.c3, b.c3);
+  merged.c4 = merge(a.c4, b.c4);
+  merged.c5 = merge(a.c5, b.c5);
+  merged.count = a.count + b.count;
+  return merged;
+}
+
+// `a` then `b` without their pixels (the caches hold what training needs of them).
+std::vector<Sample> MergeSamples(const std::vector<Sample>& a, const std::vector<Sample>& b) {
+  std::vector<Sample> merged;
+  merged.reserve(a.size() + b.size());
+  for (const auto* part : {&a, &b}) {
+    for (const Sample& sample : *part) merged.push_back({image::Image{}, sample.letterbox, sample.width, sample.height, sample.boxes});
+  }
+  return merged;
+}
+
 bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
   // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
   return SecondsSince(start) > 3 * options.time_budget_seconds + 60;
@@ -500,22 +535,28 @@ bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
 
 // Head epochs from the cost model (never from the clock): what the budget leaves after the
 // features and the box classifier.
+// With a final fit the head and the classifier train twice, the second time on the training
+// and validation images together, with the same epoch count.
 int HeadEpochs(const Prepared& data, const DetectorOptions& options) {
   int size = options.input_size;
   double pixels = static_cast<double>(size) * size / (320.0 * 320.0);
-  double passes = static_cast<double>(2 * data.train.size() + data.val.size());
+  double n = static_cast<double>(data.train.size()), m = static_cast<double>(data.val.size());
+  FinalFit fit = FinalFitOf(data, options);
+  double passes = 2 * n + (fit == FinalFit::kNone ? 1 : 2) * m;
   double feature_estimate = pixels * passes / kFeatureImagesPerSecond;
-  double classifier_estimate = kClassifierSecondsPerImage * static_cast<double>(data.train.size());
+  double classified = fit == FinalFit::kNone ? n : 2 * n + m;
+  double classifier_estimate = kClassifierSecondsPerImage * classified;
+  double head_samples = fit == FinalFit::kHeadAndClassifier ? 2 * n + m : n;
   double head_budget = std::max(0.25 * options.time_budget_seconds,
                                 options.time_budget_seconds - feature_estimate - classifier_estimate);
-  return EpochsFor(head_budget, kHeadSamplesPerSecond, static_cast<int64_t>(data.train.size()), size, options);
+  return EpochsFor(head_budget, kHeadSamplesPerSecond, static_cast<int64_t>(head_samples), size, options);
 }
 
-// Trains the head on the training cache for `epochs` (or reads it from
-// options.head_cache_file); fills the report's epochs and final loss.
+// Trains the head on `cache` for `epochs` (or reads it from options.head_cache_file); fills the
+// report's epochs and final loss; progress goes to `observer` as `stage`.
 DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& samples, int epochs,
                        const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
-                       DetectorTrainingReport* report, TrainingObserver* observer) {
+                       DetectorTrainingReport* report, TrainingObserver* observer, std::string_view stage) {
   int64_t count = cache.count;
   torch::manual_seed(options.seed);
   DetectorHead head(kMobileNetPyramid, kDetectorHeadWidth, options.head_c5);
@@ -550,23 +591,35 @@ DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& sam
       loss_sum += loss.item<double>() * static_cast<double>(end - begin);
     }
     report->final_loss = loss_sum / static_cast<double>(count);
-    if (observer) observer->OnProgress("head", epoch + 1, epochs);
+    if (observer) observer->OnProgress(stage, epoch + 1, epochs);
   }
   report->epochs = epoch;
   if (!head_cached && !options.head_cache_file.empty()) torch::save(head, options.head_cache_file.string());
   return head;
 }
 
-// The pretrained path: cache frozen features, train the head on them, then the box classifier.
+// The box classifier on `cache`, with the head's false positives there as background.
+BoxClassifier FitClassifier(DetectorHead& head, const FeatureCache& cache, const std::vector<Sample>& samples,
+                            int num_labels, const DetectorOptions& options) {
+  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5, options.box_c3_grid};
+  std::vector<std::vector<Box>> negatives;
+  if (layout.background) negatives = HeadFalsePositives(head, cache, samples);
+  return TrainBoxClassifier(cache, samples, num_labels, options.input_size, options.seed, layout, negatives);
+}
+
+// The pretrained path: cache frozen features, train the head on them, then the box classifier;
+// score that on validation, then (final fit) train again on training + validation images.
 Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const DetectionTrainingSet& train,
                              const DetectorOptions& options, std::mt19937_64& rng, Clock::time_point start,
                              DetectorTrainingReport* report, TrainingObserver* observer) {
   int size = options.input_size;
+  int num_labels = static_cast<int>(train.labels.size());
+  FinalFit fit = FinalFitOf(data, options);
   auto feature_start = Clock::now();
   if (observer) observer->OnProgress("features", 0, 1);
   auto [train_cache, val_cache] = ExtractCaches(backbone, data.train, data.val_is_train ? std::vector<Sample>{} : data.val,
-                                                size, options.threads, options.feature_cache_file,
-                                                options.head_c5 || options.box_c5);
+                                                fit != FinalFit::kNone, size, options.threads,
+                                                options.feature_cache_file, options.head_c5 || options.box_c5);
   if (data.val_is_train) val_cache = train_cache;  // rows [0, count) are the unmirrored images
   report->feature_seconds = SecondsSince(feature_start);
   if (observer) observer->OnProgress("features", 1, 1);
@@ -575,19 +628,30 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   // 2-core VM, 2 head epochs took 8.7 s of CPU on one thread and 67.6 s on two).
   auto train_start = Clock::now();
   ScopedIntraOpThreads one_thread(1);  // the caller's count comes back on return or throw
-  DetectorHead head = TrainHead(train_cache, data.train, HeadEpochs(data, options), options, rng, start, report, observer);
+  int epochs = HeadEpochs(data, options);
+  DetectorHead head = TrainHead(train_cache, data.train, epochs, options, rng, start, report, observer, "head");
   report->head_seconds = SecondsSince(train_start);
-  BoxFeatureLayout layout{options.box_grid, options.box_background, options.box_c5, options.box_c3_grid};
-  std::vector<std::vector<Box>> negatives;
-  if (layout.background) negatives = HeadFalsePositives(head, train_cache, data.train);
-  BoxClassifier classifier = TrainBoxClassifier(train_cache, data.train, static_cast<int>(train.labels.size()),
-                                                size, options.seed, layout, negatives);
-  report->train_seconds = SecondsSince(train_start);
+  BoxClassifier classifier = FitClassifier(head, train_cache, data.train, num_labels, options);
   report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
   report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
   if (options.evaluate_training_images) {
     report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
   }
+  if (fit != FinalFit::kNone) {
+    auto fit_start = Clock::now();
+    FeatureCache all_cache = MergeCaches(train_cache, val_cache);
+    train_cache = val_cache = FeatureCache{};  // release them: the merged cache holds every row
+    std::vector<Sample> all = MergeSamples(data.train, data.val);
+    if (fit == FinalFit::kHeadAndClassifier) {
+      DetectorOptions refit = options;
+      refit.head_cache_file.clear();  // the cached head is the first fit's
+      head = TrainHead(all_cache, all, epochs, refit, rng, start, report, observer, "final fit");
+    }
+    classifier = FitClassifier(head, all_cache, all, num_labels, options);
+    report->final_fit_seconds = SecondsSince(fit_start);
+    report->final_fit_images = static_cast<int>(all.size());
+  }
+  report->train_seconds = SecondsSince(train_start);
   DetectorArtifact artifact;
   artifact.backbone = backbone;
   artifact.head = head;
