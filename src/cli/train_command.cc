@@ -102,6 +102,10 @@ void PrintDetectorSummary(const engine::DetectorTrainingReport& report, const Tr
       " (assumed thresholds)\n",
       validation.average_precision, validation.average_recall, validation.result.f1,
       validation.result.precision, validation.result.recall);
+  if (report.final_fit_images > 0) {
+    std::printf("final fit:   the saved model trained again on all %d images (training + validation);"
+                " the validation figures are the first fit's\n", report.final_fit_images);
+  }
   std::printf("time:        %.1f s total (decode %.1f s, features %.1f s, training %.1f s)%s\n",
               report.total_seconds, report.decode_seconds, report.feature_seconds,
               report.train_seconds,

@@ -84,8 +84,12 @@ class DetectionCliTest(unittest.TestCase):
         self.assertRegex(out, r"mAP@0\.5 \d\.\d{3}")
         self.assertRegex(out, r"F1 \d\.\d{3}")
         self.assertRegex(out, r"time: +\d+\.\d s total")
+        # The saved model is trained again on the training and validation images together.
+        self.assertRegex(out, r"final fit: +the saved model trained again on all 75 images")
         with open(os.path.join(self.model, "model.json")) as f:
-            self.assertEqual(json.load(f)["format"], "osprey-object-detector")
+            model = json.load(f)
+        self.assertEqual(model["format"], "osprey-object-detector")
+        self.assertEqual(model["training"]["final_fit_images"], 75)
 
     def check_summary(self, stdout):
         summary = json.loads(stdout)
