@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
       std::printf("final fit: %d images (training + validation), %.1f s\n", report->final_fit_images,
                   report->final_fit_seconds);
     }
-    std::printf("time: decode %.1f s, features %.1f s, head %.1f s + classifier %.1f s + final fit %.1f s, total %.1f s (budget %.0f s)%s\n",
+    std::printf("time: decode %.1f s, features %.1f s, head %.1f s + classifier %.1f s"
+                " + final fit %.1f s, total %.1f s (budget %.0f s)%s\n",
                 report->decode_seconds, report->feature_seconds, report->head_seconds,
                 report->train_seconds - report->head_seconds - report->final_fit_seconds, report->final_fit_seconds,
                 report->total_seconds, options.time_budget_seconds,

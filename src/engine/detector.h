@@ -96,7 +96,7 @@ struct DetectorTrainingReport {
   double final_loss = 0;
   double decode_seconds = 0;
   double feature_seconds = 0;  // frozen-backbone features, each image and its mirror image
-  double train_seconds = 0;    // the head and the box classifier
+  double train_seconds = 0;    // the head and the box classifier (both fits; not evaluation)
   double head_seconds = 0;     // the head alone (part of train_seconds)
   // The final fit on training + validation images (DetectorOptions::final_fit), part of
   // train_seconds; final_fit_images is 0 when there was none.
