@@ -92,7 +92,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--training-budget", config->training_time_budget_seconds,
                   "Seconds of training per model version, after decoding the images "
-                  "[default: 60 for image classification, 240 for object detection]")
+                  "[default: 60 for image classification, 300 for object detection]")
       ->envname("OSPREY_TRAINING_BUDGET")
       ->check(CLI::Range(1.0, 86400.0));
   cmd->add_option("--inference-threads", config->inference_threads,

@@ -228,7 +228,7 @@ void AddTrainCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--out", flags->out, "Model folder to create")->required();
   cmd->add_option("--seed", flags->seed, "Random seed")->capture_default_str();
   cmd->add_option("--time-budget", flags->time_budget,
-                  "Training time budget in seconds [default: 60 for image classification, 240 for "
+                  "Training time budget in seconds [default: 60 for image classification, 300 for "
                   "object detection]")
       ->envname("OSPREY_TIME_BUDGET")
       ->check(CLI::PositiveNumber);

@@ -25,7 +25,7 @@ namespace detector_training {
 // The cost model that turns the time budget into an epoch count: rates at 320 px (scaled with
 // the pixel count), so the same budget gives the same model on any machine. Measured on the
 // quiet 2-core machine at 416 px (docs/design/detection.md), with a margin of about 1.3-1.6x for a
-// busier one; the default 240 s budget then gives 9 head epochs per fit on the bench scenes.
+// busier one; the default 300 s budget then gives 13 head epochs per fit on the bench scenes.
 // Whole backbone per image, 2 workers: 62 passes/s (1,000 passes at 416 px in 27 s).
 constexpr double kFeatureImagesPerSecond = 40;
 // Head forward + backward, 1 thread: 123-127 samples/s (9 epochs of 400 images at 416 px in 48 s).

@@ -20,7 +20,7 @@ struct TrainingRunInputs {
   bool object_detection = false;
   std::filesystem::path output_dir;    // the artifact folder (must not exist)
   std::filesystem::path backbone_dir;
-  // 0: the engine's default for the task (60 s image classification, 240 s object detection).
+  // 0: the engine's default for the task (60 s image classification, 300 s object detection).
   double time_budget_seconds = 0;
   uint64_t seed = 1;
   std::string version_arn;             // for the evaluation summary
