@@ -2,7 +2,7 @@
 // test split and times inference at 1 intra-op thread.
 //
 //   bash ../shared/datagen/make_sets.sh /tmp/dg bench
-//   build/bench/train_detect --set /tmp/dg/scenes [--budget 240] [--size 416] [--seed 1]  (engine defaults)
+//   build/bench/train_detect --set /tmp/dg/scenes [--budget 300] [--size 416] [--seed 1]  (engine defaults)
 //                            [--out DIR] [--draw DIR] [--no-val] [--epochs N]
 //                            [--feature-cache FILE] [--train-map] [--backbone-dir DIR] [--threads N]
 //                            [--model DIR] [--head-cache FILE] [--grid N] [--background 0|1] [--c5 0|1]

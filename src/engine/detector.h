@@ -52,7 +52,8 @@ struct DetectorOptions {
   double time_budget_seconds = 300;
   int threads = 2;                   // threads while training
   // Letterbox side in pixels, a multiple of 32. 416 with the c5-free head: test mAP@0.5 0.385-0.388
-  // against 0.339-0.349 at 320, p50 37 ms against 22-24 ms (docs/design/detection.md).
+  // against 0.339-0.349 at 320 (before the final fit), p50 30-32 ms per 640x480 image serving the
+  // image's band (docs/design/detection.md).
   int input_size = 416;
   double validation_fraction = 0.15; // held out (seeded) when no validation set is given
   int max_epochs = 0;                // > 0 caps the epochs the cost model allows (for tests)

@@ -83,6 +83,11 @@ class DetectorTest : public ::testing::Test {
     return set;
   }
 
+  static std::string ReadFile(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
   static DetectorOptions Options(const std::string& model) {
     DetectorOptions options;
     options.output_dir = dir_ / model;
@@ -116,8 +121,7 @@ TEST_F(DetectorTest, TrainsSavesLoadsAndFindsTheObjects) {
   EXPECT_GT(eval->average_precision, 0.5) << "test mAP@0.5";
   EXPECT_GT(eval->average_recall, 0.5);
 
-  std::ifstream in(test_.images[0].path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes = ReadFile(test_.images[0].path);
   auto objects = (*predictor)->Detect(bytes, {/*min_confidence=*/0.0f, /*max_results=*/5});
   ASSERT_TRUE(objects.ok());
   ASSERT_FALSE(objects->empty());
@@ -142,8 +146,7 @@ TEST_F(DetectorTest, TrainsSavesLoadsAndFindsTheObjects) {
   // that holds the image goes through the network, so this checks that boxes are shifted back.
   int checked = 0, found = 0;
   for (const DetectionImage& scene : test_.images) {
-    std::ifstream file(scene.path, std::ios::binary);
-    std::string png((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::string png = ReadFile(scene.path);
     auto full = image::Decode(png);
     ASSERT_TRUE(full.ok());
     constexpr int kTop = 24, kRows = 96;
@@ -198,8 +201,7 @@ TEST_F(DetectorTest, FinalFitServesAModelTrainedOnTheValidationImagesToo) {
   EXPECT_EQ(a->validation_label_accuracy, b->validation_label_accuracy);
 
   auto model = [](const std::string& name) {
-    std::ifstream in(dir_ / name / "model.json");
-    return nlohmann::json::parse(in);
+    return nlohmann::json::parse(ReadFile(dir_ / name / "model.json"));
   };
   EXPECT_EQ(model("fit-all")["training"]["final_fit_images"], 32);
   EXPECT_EQ(model("fit-all")["thresholds"], model("fit-none")["thresholds"]);
@@ -208,8 +210,7 @@ TEST_F(DetectorTest, FinalFitServesAModelTrainedOnTheValidationImagesToo) {
   auto served = DetectionPredictor::Load(dir_ / "fit-all");
   auto first = DetectionPredictor::Load(dir_ / "fit-none");
   ASSERT_TRUE(served.ok() && first.ok());
-  std::ifstream in(test_.images[0].path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes = ReadFile(test_.images[0].path);
   auto confidences = [&](DetectionPredictor& predictor) {
     auto objects = predictor.Detect(bytes, {0.0f, 0});
     std::vector<float> out;
@@ -258,8 +259,7 @@ TEST_F(DetectorTest, TrainsFromScratchWithoutTheBackbone) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_FALSE(report->backbone_used);
   EXPECT_NE(observer.text.find("from scratch"), std::string::npos) << observer.text;
-  std::ifstream json(dir_ / "scratch" / "model.json");
-  std::string model((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  std::string model = ReadFile(dir_ / "scratch" / "model.json");
   EXPECT_NE(model.find("\"backbone\": \"none\""), std::string::npos) << model;
   EXPECT_FALSE(std::filesystem::exists(dir_ / "scratch" / "backbone.pt"));
 
@@ -280,8 +280,7 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   options.box_c3_grid = 2;
   auto report = TrainDetector(train_, nullptr, options, nullptr);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  std::ifstream json(dir_ / "binned" / "model.json");
-  std::string model((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  std::string model = ReadFile(dir_ / "binned" / "model.json");
   EXPECT_NE(model.find("\"grid\": 2"), std::string::npos) << model;
   EXPECT_NE(model.find("\"background\": true"), std::string::npos) << model;
   EXPECT_NE(model.find("\"c5\": false"), std::string::npos) << model;
@@ -292,8 +291,7 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   auto eval = EvaluateDetector(**predictor, test_, nullptr);
   ASSERT_TRUE(eval.ok()) << eval.status().ToString();
   for (size_t idx = 0; idx < test_.images.size(); ++idx) {
-    std::ifstream in(test_.images[idx].path, std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string bytes = ReadFile(test_.images[idx].path);
     auto objects = (*predictor)->Detect(bytes, {/*min_confidence=*/0.0f, /*max_results=*/0});
     ASSERT_TRUE(objects.ok());
     for (const DetectedObject& object : *objects) EXPECT_LT(object.label_index, 2) << "background is no label";
@@ -313,8 +311,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   std::filesystem::path file = dir_ / "v3" / "model.json";
   {
     // Folders written before the c5-free head do not say whether the head reads c5: it does.
-    std::ifstream in(file);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = ReadFile(file);
     size_t head = text.find("\"head\": {");
     ASSERT_NE(head, std::string::npos) << text;
     size_t key = text.find("\"c5\": true,", head);
@@ -324,8 +321,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
     std::ofstream(file) << text;
   }
   auto rewrite_version = [&](const std::string& from, const std::string& to) {
-    std::ifstream in(file);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text = ReadFile(file);
     size_t at = text.find(from);
     ASSERT_NE(at, std::string::npos) << text;
     text.replace(at, from.size(), to);
