@@ -6,7 +6,7 @@
 //                            [--out DIR] [--draw DIR] [--no-val] [--epochs N]
 //                            [--feature-cache FILE] [--train-map] [--backbone-dir DIR] [--threads N]
 //                            [--model DIR] [--head-cache FILE] [--grid N] [--background 0|1] [--c5 0|1]
-//                            [--c3-grid N] [--final-fit none|classifier|all]
+//                            [--c3-grid N] [--final-fit none|classifier|all] [--refiner 0|1]
 //
 // --model evaluates and times an existing model folder instead of training one.
 //
@@ -15,6 +15,7 @@
 // --head-cache does the same for the trained head (experiments on the box classifier only).
 // --grid / --background / --c5 / --c3-grid set the box classifier's layout
 // (DetectorOptions::box_grid, box_background, box_c5, box_c3_grid).
+// --refiner 0 trains no box refiner (DetectorOptions::box_refiner).
 // --train-map also evaluates on the training images (over- or under-fitting).
 // --final-fit sets DetectorOptions::final_fit (default all: head and classifier trained again on
 // training + validation images after validation scored the first fit).
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
     else if (flag == "--head-cache") options.head_cache_file = next();
     else if (flag == "--grid") options.box_grid = std::atoi(next().c_str());
     else if (flag == "--c3-grid") options.box_c3_grid = std::atoi(next().c_str());
+    else if (flag == "--refiner") options.box_refiner = std::atoi(next().c_str()) != 0;
     else if (flag == "--head-c5") options.head_c5 = std::atoi(next().c_str()) != 0;
     else if (flag == "--c5") options.box_c5 = std::atoi(next().c_str()) != 0;
     else if (flag == "--background") options.box_background = std::atoi(next().c_str()) != 0;

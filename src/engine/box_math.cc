@@ -59,6 +59,20 @@ Box ClipBox(const Box& box, float width, float height) {
   return {left, top, std::max(0.0f, right - left), std::max(0.0f, bottom - top)};
 }
 
+Box ApplyDeltas(const Box& box, const BoxDeltas& deltas) {
+  float w = box.width * std::exp(std::clamp(deltas.w, -1.0f, 1.0f));
+  float h = box.height * std::exp(std::clamp(deltas.h, -1.0f, 1.0f));
+  float cx = box.left + box.width / 2 + deltas.x * box.width;
+  float cy = box.top + box.height / 2 + deltas.y * box.height;
+  return {cx - w / 2, cy - h / 2, w, h};
+}
+
+BoxDeltas DeltasBetween(const Box& from, const Box& to) {
+  return {(to.left + to.width / 2 - from.left - from.width / 2) / from.width,
+          (to.top + to.height / 2 - from.top - from.height / 2) / from.height, std::log(to.width / from.width),
+          std::log(to.height / from.height)};
+}
+
 Status ValidateBox(const Box& box, int image_width, int image_height, float tolerance_px) {
   auto describe = [&] {
     return "box (left " + std::to_string(box.left) + ", top " + std::to_string(box.top) +

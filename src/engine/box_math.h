@@ -52,6 +52,16 @@ Box ClipBox(const Box& box, float width, float height);
 Status ValidateBox(const Box& pixel_box, int image_width, int image_height,
                    float tolerance_px = 1.0f);
 
+// A box correction in the Fast R-CNN form: the centre moves by (x * width, y * height) of the
+// box, the width and height scale by e^w and e^h.
+struct BoxDeltas {
+  float x = 0, y = 0, w = 0, h = 0;
+};
+// `box` corrected by `deltas`, the scales clamped to e^+-1 (a wild correction stays bounded).
+Box ApplyDeltas(const Box& box, const BoxDeltas& deltas);
+// The deltas that turn `from` into `to`. REQUIRES: both boxes have positive sides.
+BoxDeltas DeltasBetween(const Box& from, const Box& to);
+
 // One detected object. `label` indexes the model's labels; confidence is 0..1.
 struct Detection {
   int label = 0;

@@ -66,6 +66,28 @@ TEST(BoxMathTest, NormaliseRoundTrips) {
   EXPECT_FLOAT_EQ(pixels.height, 240);
 }
 
+TEST(BoxMathTest, DeltasOfKnownBoxesAndTheirRoundTrip) {
+  Box from{10, 20, 40, 20}, to{20, 15, 80, 20};  // centre (30, 30) -> (60, 25), width x 2
+  BoxDeltas deltas = DeltasBetween(from, to);
+  EXPECT_FLOAT_EQ(deltas.x, 30.0f / 40.0f);
+  EXPECT_FLOAT_EQ(deltas.y, -5.0f / 20.0f);
+  EXPECT_FLOAT_EQ(deltas.w, std::log(2.0f));
+  EXPECT_FLOAT_EQ(deltas.h, 0.0f);
+  Box back = ApplyDeltas(from, deltas);
+  EXPECT_NEAR(back.left, to.left, 1e-4);
+  EXPECT_NEAR(back.top, to.top, 1e-4);
+  EXPECT_NEAR(back.width, to.width, 1e-4);
+  EXPECT_NEAR(back.height, to.height, 1e-4);
+  Box same = ApplyDeltas(from, {});
+  EXPECT_FLOAT_EQ(same.left, from.left);
+  EXPECT_FLOAT_EQ(same.width, from.width);
+  // A wild scale is clamped to e^+-1 around the centre.
+  Box wild = ApplyDeltas(from, {0, 0, 50, -50});
+  EXPECT_NEAR(wild.width, 40 * std::exp(1.0f), 1e-3);
+  EXPECT_NEAR(wild.height, 20 * std::exp(-1.0f), 1e-4);
+  EXPECT_NEAR(wild.left + wild.width / 2, 30, 1e-4);
+}
+
 TEST(BoxMathTest, ClipBoxKeepsInsidePart) {
   Box clipped = ClipBox(Box{-10, 90, 30, 30}, 100, 100);
   EXPECT_FLOAT_EQ(clipped.left, 0);

@@ -189,6 +189,36 @@ torch::Tensor PoolBoxes(const torch::Tensor& c3, const torch::Tensor& c4, const 
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
+BoxRefinerImpl::BoxRefinerImpl(PyramidChannels pyramid) {
+  out = register_module("out", torch::nn::Linear(BoxClassifierImpl(pyramid, 1, kRefineLayout).InFeatures(), 4));
+  torch::NoGradGuard no_grad;
+  out->weight.zero_();  // starts as the identity: no change to any box
+  out->bias.zero_();
+}
+
+torch::Tensor BoxRefinerImpl::forward(torch::Tensor pooled) { return out->forward(pooled); }
+
+torch::Tensor BoxRefinerImpl::Pool(const torch::Tensor& c3, const torch::Tensor& c4, const std::vector<Box>& boxes) {
+  std::vector<Box> enlarged;
+  for (const Box& box : boxes) {
+    float w = box.width * kRefineContext, h = box.height * kRefineContext;
+    enlarged.push_back({box.left + box.width / 2 - w / 2, box.top + box.height / 2 - h / 2, w, h});
+  }
+  return PoolBoxes(c3, c4, torch::Tensor(), enlarged, kRefineLayout);
+}
+
+std::vector<Box> BoxRefinerImpl::Refine(const torch::Tensor& c3, const torch::Tensor& c4, const std::vector<Box>& boxes) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor deltas = forward(Pool(c3, c4, boxes)).contiguous();
+  auto d = deltas.accessor<float, 2>();
+  std::vector<Box> refined;
+  for (size_t idx = 0; idx < boxes.size(); ++idx) {
+    int64_t row = static_cast<int64_t>(idx);
+    refined.push_back(ApplyDeltas(boxes[idx], {d[row][0], d[row][1], d[row][2], d[row][3]}));
+  }
+  return refined;
+}
+
 std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int max_candidates) {
   torch::Tensor heat = torch::sigmoid(output.slice(0, 0, 1).to(torch::kFloat)).contiguous();
   torch::Tensor peaks = F::max_pool2d(heat.unsqueeze(0), F::MaxPool2dFuncOptions(3).stride(1).padding(1))[0];
@@ -216,13 +246,17 @@ std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int
 }
 
 std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c3, const torch::Tensor& c4,
-                                        const torch::Tensor& c5, BoxClassifier& classifier,
+                                        const torch::Tensor& c5, BoxClassifier& classifier, BoxRefiner& refiner,
                                         float min_score, int max_candidates) {
   std::vector<Detection> candidates = CandidateBoxes(output, min_score, max_candidates);
   std::vector<Detection> detections;
   if (candidates.empty()) return detections;
   std::vector<Box> boxes;
   for (const Detection& candidate : candidates) boxes.push_back(candidate.box);
+  if (refiner) {
+    boxes = refiner->Refine(c3, c4, boxes);
+    for (size_t idx = 0; idx < boxes.size(); ++idx) candidates[idx].box = boxes[idx];
+  }
   torch::Tensor probabilities = classifier->LabelProbabilities(classifier->Pool(c3, c4, c5, boxes));
   int64_t per_box = probabilities.size(1);
   auto [top_probability, top_label] = probabilities.topk(per_box, 1);
@@ -272,7 +306,8 @@ constexpr char kDetectorFormat[] = "osprey-object-detector";
 // folders load as grid 1 with c5, without background (the same classifier.pt layout).
 // 5: "head": {"c5"}: whether the head reads c5 (head.pt then has lateral5); older folders' heads
 // all do. A version-4 reader would fail on a c5-free head.pt, so the version says so first.
-constexpr int kDetectorVersion = 5;
+// 6: "refiner": the optional box refiner (refiner.pt), null or absent when there is none.
+constexpr int kDetectorVersion = 6;
 constexpr int kOldestReadableVersion = 3;
 constexpr char kBackboneMobileNet[] = "mobilenet_v2";
 constexpr char kBackboneNone[] = "none";
@@ -289,6 +324,7 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
     }
     torch::save(artifact.head, (dir / "head.pt").string());
     torch::save(artifact.classifier, (dir / "classifier.pt").string());
+    if (artifact.refiner) torch::save(artifact.refiner, (dir / "refiner.pt").string());
     nlohmann::json model = {
         {"format", kDetectorFormat},
         {"version", kDetectorVersion},
@@ -311,6 +347,10 @@ Status SaveDetectorArtifact(const DetectorArtifact& artifact, const std::filesys
           {"background", artifact.classifier->layout.background},
           {"c5", artifact.classifier->layout.c5},
           {"c3_grid", artifact.classifier->layout.c3_grid}}},
+        {"refiner", artifact.refiner ? nlohmann::json{{"weights", "refiner.pt"},
+                                                       {"kind", "linear box regression on c4 and c3 in 3 x 3 bins"},
+                                                       {"context", kRefineContext}}
+                                     : nlohmann::json(nullptr)},
         {"training", nlohmann::json::parse(artifact.training_json)},
         {"metrics", nlohmann::json::parse(artifact.metrics_json)}};
     std::ofstream out(dir / "model.json");
@@ -385,6 +425,15 @@ Result<DetectorArtifact> LoadDetectorArtifact(const std::filesystem::path& dir) 
     artifact.classifier = BoxClassifier(channels, static_cast<int>(artifact.labels.size()), layout);
     torch::load(artifact.classifier, (dir / "classifier.pt").string());
     artifact.classifier->eval();
+    // Version 6 adds the optional box refiner (null when the model has none).
+    if (version >= 6 && model.contains("refiner") && !model.at("refiner").is_null()) {
+      if (model.at("refiner").value("context", 0.0) != kRefineContext) {
+        return Status::InvalidArgument("model.json in " + dir.string() + " has an unknown refiner context");
+      }
+      artifact.refiner = BoxRefiner(channels);
+      torch::load(artifact.refiner, (dir / "refiner.pt").string());
+      artifact.refiner->eval();
+    }
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument("malformed model.json in " + dir.string() + ": " + e.what());
   } catch (const std::exception& e) {
@@ -443,7 +492,8 @@ class TorchDetectionPredictor : public DetectionPredictor {
       PyramidFeatures features = artifact_.Features(x);
       torch::Tensor output = artifact_.head->forward(features.c3, features.c4, features.c5)[0];
       float floor = options.min_confidence >= 0 ? options.min_confidence : MinThreshold();
-      detections = DecodeHeadOutput(output, features.c3[0], features.c4[0], Row(features.c5, 0), artifact_.classifier, floor,
+      detections = DecodeHeadOutput(output, features.c3[0], features.c4[0], Row(features.c5, 0), artifact_.classifier,
+                                    artifact_.refiner, floor,
                                     kMaxCandidates);
     } catch (const std::exception& e) {
       return TorchError(e, "detecting");

@@ -102,6 +102,25 @@ struct BoxClassifierImpl : torch::nn::Module {
 };
 TORCH_MODULE(BoxClassifier);
 
+// The box refiner (second stage, Fast R-CNN-style box regression): a linear layer on c4 and c3
+// pooled like the classifier (3 x 3 bins) over each candidate box enlarged by kRefineContext, so
+// the bins see past a box drawn too small. Outputs per box the BoxDeltas (box_math.h) that
+// ApplyDeltas turns into the refined box. Trained on jittered true boxes
+// (docs/design/detection.md, "Box refiner").
+constexpr float kRefineContext = 1.25f;
+constexpr BoxFeatureLayout kRefineLayout{/*grid=*/3, /*background=*/false, /*c5=*/false, /*c3_grid=*/3};
+struct BoxRefinerImpl : torch::nn::Module {
+  explicit BoxRefinerImpl(PyramidChannels pyramid);
+  // [K, features of kRefineLayout] -> [K, 4] deltas.
+  torch::Tensor forward(torch::Tensor pooled);
+  // One image's maps and boxes (letterbox px) -> pooled features of the enlarged boxes.
+  static torch::Tensor Pool(const torch::Tensor& c3, const torch::Tensor& c4, const std::vector<Box>& boxes);
+  // The refined boxes (eval mode, no gradient).
+  std::vector<Box> Refine(const torch::Tensor& c3, const torch::Tensor& c4, const std::vector<Box>& boxes);
+  torch::nn::Linear out{nullptr};
+};
+TORCH_MODULE(BoxRefiner);
+
 // [K, c4 (+ c5) (+ grid * grid * c4) (+ c3_grid * c3_grid * c3)] features of one image's maps
 // (c3 [C3, H3, W3], c4 [C4, H4, W4], c5 [C5, H5, W5]) averaged over the cells whose centres lie
 // inside each box (letterbox pixels; c5 only with layout.c5), then, for grid > 1, c4 averaged in
@@ -115,11 +134,12 @@ torch::Tensor PoolBoxes(const torch::Tensor& c3, const torch::Tensor& c4, const 
 std::vector<Detection> CandidateBoxes(torch::Tensor output, float min_score, int max_candidates);
 
 // Decodes one image's head output [5, h, w] into detections in letterbox pixels: 3x3 peak
-// picking on the sigmoid centre map, the top `max_candidates` peaks >= min_score, each
-// classified by `classifier` on its pooled c3/c4/c5 features; a candidate yields one detection
-// per label, scored centre x label probability, those >= min_score kept.
+// picking on the sigmoid centre map, the top `max_candidates` peaks >= min_score, each box
+// refined by `refiner` when it is set, then classified by `classifier` on its pooled c3/c4/c5
+// features; a candidate yields one detection per label, scored centre x label probability,
+// those >= min_score kept.
 std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tensor& c3, const torch::Tensor& c4,
-                                        const torch::Tensor& c5, BoxClassifier& classifier,
+                                        const torch::Tensor& c5, BoxClassifier& classifier, BoxRefiner& refiner,
                                         float min_score, int max_candidates);
 
 // Letterboxes a decoded image into a `letterbox.size` square (grey padding).
@@ -140,6 +160,7 @@ struct DetectorArtifact {
   ScratchTrunk trunk{nullptr};
   DetectorHead head{nullptr};
   BoxClassifier classifier{nullptr};
+  BoxRefiner refiner{nullptr};  // absent in folders before version 6 and on the from-scratch path
   std::string training_json = "{}";
   std::string metrics_json = "{}";
   PyramidChannels channels() const { return trunk ? kScratchPyramid : kMobileNetPyramid; }

@@ -110,12 +110,13 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
   report->epochs = epoch;
   report->train_seconds = SecondsSince(train_start);
   FeatureCache val_cache = TrunkCache(trunk, data.val, size);
+  BoxRefiner no_refiner{nullptr};  // the from-scratch path trains no refiner
   classifier->eval();
   report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
-  report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
+  report->validation = Evaluate(head, classifier, no_refiner, CacheSource(val_cache), data.val, train.labels);
   if (options.evaluate_training_images) {
     FeatureCache train_cache = TrunkCache(trunk, data.train, size);
-    report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
+    report->training = Evaluate(head, classifier, no_refiner, CacheSource(train_cache), data.train, train.labels);
   }
   DetectorArtifact artifact;
   artifact.trunk = trunk;

@@ -298,6 +298,52 @@ TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {
   }
 }
 
+// The box refiner is saved with the model and moves the head's boxes onto the objects; a model
+// trained without it says so in model.json and still serves.
+TEST_F(DetectorTest, BoxRefinerIsSavedAndImprovesTheBoxes) {
+  SetEngineThreads(2);
+  DetectorOptions with = Options("refined"), without = Options("unrefined");
+  with.max_epochs = without.max_epochs = 3;  // a young head: its boxes leave room to refine
+  with.final_fit = without.final_fit = DetectorOptions::FinalFit::kNone;
+  without.box_refiner = false;
+  ASSERT_TRUE(TrainDetector(train_, nullptr, with, nullptr).ok());
+  ASSERT_TRUE(TrainDetector(train_, nullptr, without, nullptr).ok());
+  auto model = [](const std::string& name) {
+    return nlohmann::json::parse(ReadFile(dir_ / name / "model.json"));
+  };
+  EXPECT_EQ(model("refined")["version"], 6);
+  EXPECT_EQ(model("refined")["refiner"]["weights"], "refiner.pt");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "refined" / "refiner.pt"));
+  EXPECT_TRUE(model("unrefined")["refiner"].is_null());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "unrefined" / "refiner.pt"));
+
+  // Mean over the test objects of the best IoU any detection reaches.
+  SetEngineThreads(1);
+  auto mean_best_iou = [&](const std::string& name) {
+    auto predictor = DetectionPredictor::Load(dir_ / name);
+    EXPECT_TRUE(predictor.ok()) << predictor.status().ToString();
+    if (!predictor.ok()) return 0.0;
+    double sum = 0;
+    int count = 0;
+    for (const DetectionImage& scene : test_.images) {
+      auto objects = (*predictor)->Detect(ReadFile(scene.path), {/*min_confidence=*/0.01f, /*max_results=*/0});
+      EXPECT_TRUE(objects.ok());
+      for (const AnnotatedBox& truth : scene.boxes) {
+        float best = 0;
+        Box expected = Normalise(truth.box, kWidth, kHeight);
+        if (objects.ok()) {
+          for (const DetectedObject& object : *objects) best = std::max(best, IoU(object.box, expected));
+        }
+        sum += best;
+        ++count;
+      }
+    }
+    return sum / count;
+  };
+  double refined = mean_best_iou("refined"), unrefined = mean_best_iou("unrefined");
+  EXPECT_GT(refined, unrefined) << "refined " << refined << ", unrefined " << unrefined;
+}
+
 // Version 3 folders (grid 1, no background) still load; older ones are refused with advice.
 TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   DetectorOptions options = Options("v3");
@@ -307,6 +353,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
   options.box_c5 = true;  // version 3's classifier: c4 and c5 means
   options.box_c3_grid = 0;
   options.head_c5 = true;  // and its head reads c5
+  options.box_refiner = false;  // nor had it a box refiner
   ASSERT_TRUE(TrainDetector(train_, nullptr, options, nullptr).ok());
   std::filesystem::path file = dir_ / "v3" / "model.json";
   {
@@ -327,7 +374,7 @@ TEST_F(DetectorTest, ReadsVersion3FoldersAndRefusesOlderOnes) {
     text.replace(at, from.size(), to);
     std::ofstream(file) << text;
   };
-  rewrite_version("\"version\": 5", "\"version\": 3");
+  rewrite_version("\"version\": 6", "\"version\": 3");
   EXPECT_TRUE(DetectionPredictor::Load(dir_ / "v3").ok());
   rewrite_version("\"version\": 3", "\"version\": 2");
   auto old = DetectionPredictor::Load(dir_ / "v3");

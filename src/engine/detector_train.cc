@@ -250,8 +250,9 @@ torch::Tensor Rows(const torch::Tensor& cache, const torch::Tensor& index) {
 // Features of samples [begin, end) (unmirrored).
 using FeatureSource = std::function<PyramidFeatures(int64_t begin, int64_t end)>;
 
-DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, const FeatureSource& features,
-                             const std::vector<Sample>& samples, const std::vector<std::string>& labels) {
+DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, BoxRefiner& refiner,
+                             const FeatureSource& features, const std::vector<Sample>& samples,
+                             const std::vector<std::string>& labels) {
   torch::NoGradGuard no_grad;
   head->eval();
   classifier->eval();
@@ -270,7 +271,7 @@ DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, cons
       }
       std::vector<Detection> found;
       for (Detection detection : DecodeHeadOutput(output[idx - begin], f.c3[idx - begin], f.c4[idx - begin], Row(f.c5, idx - begin),
-                                                  classifier, 0.01f, 100)) {
+                                                  classifier, refiner, 0.01f, 100)) {
         Box box = ClipBox(FromLetterbox(sample.letterbox, detection.box), w, h);
         if (box.area() <= 0) continue;
         detection.box = Normalise(box, sample.width, sample.height);
@@ -303,18 +304,18 @@ void SetLearningRate(torch::optim::AdamW& optimizer, double lr) {
   }
 }
 
-// A uniform double in [-1, 1) from the seeded stream (portable, unlike <random>'s distributions).
+// The classifier's box jitter: the predicted boxes it sees at inference are never exact.
+constexpr double kClassifierJitterShift = 0.15, kClassifierJitterLogScale = 0.2;
+
 double Symmetric(std::mt19937_64& rng) {
   return static_cast<double>(rng() >> 11) * 0x1.0p-52 - 1.0;
 }
 
-// A box shifted by up to 15 % of its size and rescaled by up to +-20 % per side: the predicted
-// boxes the classifier sees at inference are never exact.
-Box Jitter(const Box& box, std::mt19937_64& rng) {
-  float w = box.width * static_cast<float>(std::exp(0.2 * Symmetric(rng)));
-  float h = box.height * static_cast<float>(std::exp(0.2 * Symmetric(rng)));
-  float cx = box.left + box.width / 2 + static_cast<float>(0.15 * Symmetric(rng)) * box.width;
-  float cy = box.top + box.height / 2 + static_cast<float>(0.15 * Symmetric(rng)) * box.height;
+Box Jitter(const Box& box, double shift, double log_scale, std::mt19937_64& rng) {
+  float w = box.width * static_cast<float>(std::exp(log_scale * Symmetric(rng)));
+  float h = box.height * static_cast<float>(std::exp(log_scale * Symmetric(rng)));
+  float cx = box.left + box.width / 2 + static_cast<float>(shift * Symmetric(rng)) * box.width;
+  float cy = box.top + box.height / 2 + static_cast<float>(shift * Symmetric(rng)) * box.height;
   return {cx - w / 2, cy - h / 2, w, h};
 }
 
@@ -332,7 +333,7 @@ std::pair<torch::Tensor, torch::Tensor> PoolTrueBoxes(const FeatureCache& cache,
       boxes.push_back(box);
       labels.push_back(annotated.label);
       for (int jitter = 0; jitter < jitters; ++jitter) {
-        boxes.push_back(Jitter(box, rng));
+        boxes.push_back(Jitter(box, kClassifierJitterShift, kClassifierJitterLogScale, rng));
         labels.push_back(annotated.label);
       }
     }
@@ -637,11 +638,13 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   DetectorHead head = TrainHead(train_cache, data.train, epochs, options, rng, start, report, observer, "head");
   report->head_seconds = SecondsSince(train_start);
   BoxClassifier classifier = FitClassifier(head, train_cache, data.train, num_labels, options);
+  BoxRefiner refiner{nullptr};
+  if (options.box_refiner) refiner = TrainBoxRefiner(train_cache, data.train, size, options.seed);
   double first_fit_seconds = SecondsSince(train_start);
   report->validation_label_accuracy = LabelAccuracy(classifier, val_cache, data.val, size);
-  report->validation = Evaluate(head, classifier, CacheSource(val_cache), data.val, train.labels);
+  report->validation = Evaluate(head, classifier, refiner, CacheSource(val_cache), data.val, train.labels);
   if (options.evaluate_training_images) {
-    report->training = Evaluate(head, classifier, CacheSource(train_cache), data.train, train.labels);
+    report->training = Evaluate(head, classifier, refiner, CacheSource(train_cache), data.train, train.labels);
   }
   if (fit != FinalFit::kNone) {
     auto fit_start = Clock::now();
@@ -654,6 +657,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
       head = TrainHead(all_cache, all, epochs, refit, rng, start, report, observer, "final fit");
     }
     classifier = FitClassifier(head, all_cache, all, num_labels, options);
+    if (refiner) refiner = TrainBoxRefiner(all_cache, all, size, options.seed);
     report->final_fit_seconds = SecondsSince(fit_start);
     report->final_fit_images = static_cast<int>(all.size());
   }
@@ -662,6 +666,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   artifact.backbone = backbone;
   artifact.head = head;
   artifact.classifier = classifier;
+  artifact.refiner = refiner;
   return SaveModel(artifact, *report, options, train.labels, data.val_is_train);
 }
 

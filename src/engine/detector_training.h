@@ -52,11 +52,21 @@ torch::Tensor DetectionLoss(torch::Tensor output, torch::Tensor targets);
 // Features of samples [begin, end) (unmirrored).
 using FeatureSource = std::function<PyramidFeatures(int64_t begin, int64_t end)>;
 FeatureSource CacheSource(const FeatureCache& cache);
-// The model (head + classifier, eval mode) on `samples`, in ratios of each image.
-DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, const FeatureSource& features,
-                             const std::vector<Sample>& samples, const std::vector<std::string>& labels);
+// The model (head + refiner when set + classifier, eval mode) on `samples`, in ratios of each image.
+DetectionEvaluation Evaluate(DetectorHead& head, BoxClassifier& classifier, BoxRefiner& refiner,
+                             const FeatureSource& features, const std::vector<Sample>& samples,
+                             const std::vector<std::string>& labels);
 // Top-1 accuracy of `classifier` on the true boxes of the (unmirrored) cached rows.
 double LabelAccuracy(BoxClassifier& classifier, const FeatureCache& cache, const std::vector<Sample>& samples, int size);
+
+// A uniform double in [-1, 1) from the seeded stream (portable, unlike <random>'s distributions).
+double Symmetric(std::mt19937_64& rng);
+// `box` with its centre moved by up to `shift` x its side and each side scaled by up to
+// e^+-log_scale (four draws from `rng`: width, height, x, y).
+Box Jitter(const Box& box, double shift, double log_scale, std::mt19937_64& rng);
+
+// The box refiner trained on jittered true boxes of every cached row (detector_refine.cc).
+BoxRefiner TrainBoxRefiner(const FeatureCache& cache, const std::vector<Sample>& samples, int size, uint64_t seed);
 
 // Warm-up then cosine from `peak`.
 double LearningRate(double peak, int64_t step, int64_t total_steps);
