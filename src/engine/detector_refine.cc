@@ -1,8 +1,6 @@
 // The box refiner's training (detector_net.h, BoxRefiner; docs/design/detection.md, "Box
 // refiner"): a linear regression from the pooled features of jittered true boxes to the deltas
 // that restore the true box.
-#include <algorithm>
-#include <numeric>
 #include <random>
 
 #include "engine/detector_net.h"
@@ -17,7 +15,7 @@ constexpr int kRefineJitters = 4;
 constexpr double kRefineLogScale = 0.35;  // each side x e^[-0.35, 0.35]
 constexpr double kRefineShift = 0.15;     // the centre moves by up to 15 % of the side
 constexpr int kRefineEpochs = 20;
-constexpr int kRefineBatch = 128;
+constexpr int64_t kRefineBatch = 128;
 constexpr double kRefineLearningRate = 1e-3;
 constexpr double kRefineWeightDecay = 10;
 
@@ -48,24 +46,11 @@ BoxRefiner TrainBoxRefiner(const FeatureCache& cache, const std::vector<Sample>&
   torch::Tensor x = torch::cat(features);
   torch::Tensor y = torch::tensor(targets).reshape({-1, 4});
   refiner->train();
-  torch::optim::AdamW optimizer(refiner->parameters(),
-                                torch::optim::AdamWOptions(kRefineLearningRate).weight_decay(kRefineWeightDecay));
-  int64_t count = x.size(0);
-  int64_t total_steps = (count + kRefineBatch - 1) / kRefineBatch * kRefineEpochs, step = 0;
-  for (int epoch = 0; epoch < kRefineEpochs; ++epoch) {
-    std::vector<int64_t> order(static_cast<size_t>(count));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t begin = 0; begin < count; begin += kRefineBatch, ++step) {
-      int64_t end = std::min(count, begin + kRefineBatch);
-      torch::Tensor index = torch::tensor(std::vector<int64_t>(order.begin() + begin, order.begin() + end));
-      SetLearningRate(optimizer, LearningRate(kRefineLearningRate, step, total_steps));
-      optimizer.zero_grad();
-      torch::Tensor loss = (refiner->forward(x.index_select(0, index)) - y.index_select(0, index)).abs().mean();
-      loss.backward();
-      optimizer.step();
-    }
-  }
+  FitMinibatches(refiner->parameters(), x.size(0),
+                 {kRefineEpochs, kRefineBatch, kRefineLearningRate, kRefineWeightDecay}, rng,
+                 [&](const torch::Tensor& index) {
+                   return (refiner->forward(x.index_select(0, index)) - y.index_select(0, index)).abs().mean();
+                 });
   refiner->eval();
   return refiner;
 }

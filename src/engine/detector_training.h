@@ -65,6 +65,16 @@ double Symmetric(std::mt19937_64& rng);
 // e^+-log_scale (four draws from `rng`: width, height, x, y).
 Box Jitter(const Box& box, double shift, double log_scale, std::mt19937_64& rng);
 
+// AdamW over `count` examples: per epoch a seeded shuffle, then minibatches of `batch` indices
+// whose loss `loss_of` computes; warm-up then cosine learning rate (LearningRate).
+struct MinibatchSchedule {
+  int epochs;
+  int64_t batch;
+  double learning_rate, weight_decay;
+};
+void FitMinibatches(std::vector<torch::Tensor> parameters, int64_t count, const MinibatchSchedule& schedule,
+                    std::mt19937_64& rng, const std::function<torch::Tensor(const torch::Tensor& index)>& loss_of);
+
 // The box refiner trained on jittered true boxes of every cached row (detector_refine.cc).
 BoxRefiner TrainBoxRefiner(const FeatureCache& cache, const std::vector<Sample>& samples, int size, uint64_t seed);
 
