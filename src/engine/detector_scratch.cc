@@ -1,6 +1,7 @@
 // The detector's from-scratch path: when the pretrained backbone is absent, a small dense trunk,
 // the head and the box classifier train end to end on the images (docs/design/detection.md).
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "engine/detector_training.h"
@@ -31,10 +32,49 @@ FeatureCache TrunkCache(ScratchTrunk& trunk, const std::vector<Sample>& samples,
   return FeatureCache{torch::cat(c3), torch::cat(c4), torch::cat(c5), count};
 }
 
+// Box-aware augmentation of one letterboxed image [3, size, size] (already mirrored when its row
+// is): zoomed by e^+-kZoom about a random placement (zoom in crops, zoom out pads grey), then
+// brightness and contrast scaled by 1 +- kColour. `boxes` (letterbox px) follow the zoom; a box
+// keeping less than half its area inside the image is dropped.
+constexpr double kZoom = 0.25;
+constexpr double kColour = 0.2;
+torch::Tensor Augment(torch::Tensor image, std::vector<AnnotatedBox>* boxes, int size, std::mt19937_64& rng) {
+  namespace F = torch::nn::functional;
+  float zoom = static_cast<float>(std::exp(kZoom * Symmetric(rng)));
+  int scaled = std::max(8, static_cast<int>(std::lround(static_cast<float>(size) * zoom)));
+  zoom = static_cast<float>(scaled) / static_cast<float>(size);
+  // Offset of the zoomed image in the canvas: negative when it is larger (a crop).
+  int slack = size - scaled;
+  auto offset = [&] { return static_cast<int>(std::lround((Symmetric(rng) + 1) / 2 * slack)); };
+  int ox = offset(), oy = offset();
+  torch::Tensor zoomed = F::interpolate(image.unsqueeze(0), F::InterpolateFuncOptions()
+                                                                .size(std::vector<int64_t>{scaled, scaled})
+                                                                .mode(torch::kBilinear)
+                                                                .align_corners(false))[0];
+  torch::Tensor canvas = torch::full({3, size, size}, 128.0f / 255.0f);
+  int src_x = std::max(0, -ox), src_y = std::max(0, -oy), dst_x = std::max(0, ox), dst_y = std::max(0, oy);
+  int w = std::min(scaled - src_x, size - dst_x), h = std::min(scaled - src_y, size - dst_y);
+  canvas.slice(1, dst_y, dst_y + h).slice(2, dst_x, dst_x + w).copy_(zoomed.slice(1, src_y, src_y + h).slice(2, src_x, src_x + w));
+  float brightness = static_cast<float>(1 + kColour * Symmetric(rng));
+  float contrast = static_cast<float>(1 + kColour * Symmetric(rng));
+  torch::Tensor mean = canvas.mean();
+  canvas = ((canvas - mean) * contrast + mean * brightness).clamp(0, 1);
+  std::vector<AnnotatedBox> kept;
+  for (const AnnotatedBox& annotated : *boxes) {
+    Box moved{annotated.box.left * zoom + static_cast<float>(ox), annotated.box.top * zoom + static_cast<float>(oy),
+              annotated.box.width * zoom, annotated.box.height * zoom};
+    Box inside = ClipBox(moved, static_cast<float>(size), static_cast<float>(size));
+    if (inside.area() >= 0.5f * moved.area() && inside.area() > 0) kept.push_back({annotated.label, inside});
+  }
+  *boxes = std::move(kept);
+  return canvas;
+}
+
 }  // namespace
 
 // The fallback without the pretrained backbone: trunk, head and box classifier trained end to
-// end on the images (flip augmentation), the classifier on the true boxes of each batch.
+// end on the images (box-aware flip, zoom and colour augmentation), the classifier on the true
+// boxes of each batch.
 Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train, const DetectorOptions& options,
                         std::mt19937_64& rng, Clock::time_point start, DetectorTrainingReport* report,
                         TrainingObserver* observer) {
@@ -53,7 +93,6 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
   for (const auto& module : {head->parameters(), classifier->parameters()}) {
     parameters.insert(parameters.end(), module.begin(), module.end());
   }
-  torch::Tensor targets = MakeTargets(data.train, 2 * count, size);
   torch::optim::AdamW optimizer(parameters, torch::optim::AdamWOptions(kScratchLearningRate).weight_decay(1e-4));
   auto ce_options = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(0.1);
   int64_t steps_per_epoch = (count + kScratchBatchSize - 1) / kScratchBatchSize;
@@ -74,24 +113,31 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
       int64_t end = std::min(count, begin + kScratchBatchSize);
       std::vector<int64_t> rows(order.begin() + begin, order.begin() + end);
       std::vector<const uint8_t*> pixels;
-      std::vector<uint8_t> mirrored;
-      for (int64_t row : rows) {
-        pixels.push_back(data.train[row % count].boxed.rgb.data());
-        mirrored.push_back(row >= count);
-      }
+      for (int64_t row : rows) pixels.push_back(data.train[row % count].boxed.rgb.data());
       torch::Tensor x = ImagesToTensor(pixels, size);
-      torch::Tensor mask = torch::tensor(std::vector<int64_t>(mirrored.begin(), mirrored.end())).to(torch::kBool).view({-1, 1, 1, 1});
-      x = torch::where(mask, x.flip({3}), x).contiguous(torch::MemoryFormat::ChannelsLast);
+      // Each sample: mirrored when its row says so, then zoomed and recoloured; its boxes follow.
+      std::vector<Sample> augmented(rows.size());
+      std::vector<torch::Tensor> images;
+      for (size_t idx = 0; idx < rows.size(); ++idx) {
+        bool mirror = rows[idx] >= count;
+        for (const AnnotatedBox& annotated : data.train[rows[idx] % count].boxes) {
+          augmented[idx].boxes.push_back({annotated.label, RowBox(annotated.box, mirror, size)});
+        }
+        torch::Tensor image = x[static_cast<int64_t>(idx)];
+        images.push_back(Augment(mirror ? image.flip({2}) : image, &augmented[idx].boxes, size, rng));
+      }
+      x = torch::stack(images).contiguous(torch::MemoryFormat::ChannelsLast);
+      torch::Tensor targets = MakeTargets(augmented, static_cast<int64_t>(rows.size()), size);
       SetLearningRate(optimizer, LearningRate(kScratchLearningRate, step, total_steps));
       optimizer.zero_grad();
       PyramidFeatures f = trunk->forward(x);
-      torch::Tensor loss = DetectionLoss(head->forward(f.c3, f.c4, f.c5), targets.index_select(0, torch::tensor(rows)));
+      torch::Tensor loss = DetectionLoss(head->forward(f.c3, f.c4, f.c5), targets);
       std::vector<torch::Tensor> pooled;
       std::vector<int64_t> labels;
       for (size_t idx = 0; idx < rows.size(); ++idx) {
         std::vector<Box> boxes;
-        for (const AnnotatedBox& annotated : data.train[rows[idx] % count].boxes) {
-          boxes.push_back(RowBox(annotated.box, rows[idx] >= count, size));
+        for (const AnnotatedBox& annotated : augmented[idx].boxes) {
+          boxes.push_back(annotated.box);
           labels.push_back(annotated.label);
         }
         if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c3[static_cast<int64_t>(idx)], f.c4[static_cast<int64_t>(idx)],
