@@ -1,6 +1,7 @@
 // Engine-private: what the detector's two training paths share (detector_train.cc: decoding,
-// targets, loss, evaluation, saving and the frozen-backbone path; detector_scratch.cc: the
-// from-scratch path). Only engine/detector_*.cc include this header.
+// targets, loss, evaluation, saving and the frozen-backbone path; detector_refine.cc: the box
+// refiner's training; detector_scratch.cc: the from-scratch path). Only engine/detector_*.cc
+// include this header.
 #pragma once
 
 #include <chrono>
