@@ -68,9 +68,16 @@ class CrashTest(unittest.TestCase):
             path = os.path.join(work, "big.bin")
             with open(path, "wb") as f:
                 f.write(os.urandom(48 * 1024 * 1024))
+            # One part at a time at 4 MB/s: the six 8 MB parts take about 12 s, so the kill below
+            # lands mid-upload. Unthrottled, a quiet machine finished the whole upload (and its
+            # CompleteMultipartUpload) before the first poll saw a part.
+            config = os.path.join(work, "config")
+            with open(config, "w") as f:
+                f.write("[default]\ns3 =\n  max_concurrent_requests = 1\n  max_bandwidth = 4MB/s\n"
+                        "  multipart_chunksize = 8MB\n")
+            env = dict(self.server.cli_env(), AWS_CONFIG_FILE=config)
             cmd = [AWS_CLI, "--endpoint-url", self.server.endpoint, "s3", "cp", path, "s3://crash/new.bin"]
-            cli = subprocess.Popen(cmd, env=self.server.cli_env(), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+            cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             uploads_dir = os.path.join(self.server.data_dir, "data", "buckets", ".uploads")
             self.assertTrue(lib.wait_until(lambda: any(
                 len(os.listdir(os.path.join(uploads_dir, u))) > 2 for u in os.listdir(uploads_dir)),
