@@ -145,11 +145,13 @@ BoxClassifierImpl::BoxClassifierImpl(PyramidChannels pyramid, int label_count, B
   out = register_module("out", torch::nn::Linear(InFeatures(), num_labels + (layout.background ? 1 : 0)));
 }
 
-int BoxClassifierImpl::InFeatures() const {
+int BoxFeatureCount(PyramidChannels channels, BoxFeatureLayout layout) {
   int bins = layout.grid > 1 ? layout.grid * layout.grid : 0;
   return channels.c4 + (layout.c5 ? channels.c5 : 0) + bins * channels.c4 +
          layout.c3_grid * layout.c3_grid * channels.c3;
 }
+
+int BoxClassifierImpl::InFeatures() const { return BoxFeatureCount(channels, layout); }
 
 torch::Tensor BoxClassifierImpl::forward(torch::Tensor pooled) {
   return out->forward(dropout->forward(pooled));
@@ -190,7 +192,7 @@ torch::Tensor PoolBoxes(const torch::Tensor& c3, const torch::Tensor& c4, const 
 }
 
 BoxRefinerImpl::BoxRefinerImpl(PyramidChannels pyramid) {
-  out = register_module("out", torch::nn::Linear(BoxClassifierImpl(pyramid, 1, kRefineLayout).InFeatures(), 4));
+  out = register_module("out", torch::nn::Linear(BoxFeatureCount(pyramid, kRefineLayout), 4));
   torch::NoGradGuard no_grad;
   out->weight.zero_();  // starts as the identity: no change to any box
   out->bias.zero_();
@@ -253,10 +255,7 @@ std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tenso
   if (candidates.empty()) return detections;
   std::vector<Box> boxes;
   for (const Detection& candidate : candidates) boxes.push_back(candidate.box);
-  if (refiner) {
-    boxes = refiner->Refine(c3, c4, boxes);
-    for (size_t idx = 0; idx < boxes.size(); ++idx) candidates[idx].box = boxes[idx];
-  }
+  if (refiner) boxes = refiner->Refine(c3, c4, boxes);
   torch::Tensor probabilities = classifier->LabelProbabilities(classifier->Pool(c3, c4, c5, boxes));
   int64_t per_box = probabilities.size(1);
   auto [top_probability, top_label] = probabilities.topk(per_box, 1);
@@ -266,7 +265,7 @@ std::vector<Detection> DecodeHeadOutput(torch::Tensor output, const torch::Tenso
     for (int64_t rank = 0; rank < per_box; ++rank) {
       float score = candidates[idx].confidence * probability_data[static_cast<int64_t>(idx)][rank];
       if (score < min_score) break;
-      detections.push_back({static_cast<int>(label_data[static_cast<int64_t>(idx)][rank]), score, candidates[idx].box});
+      detections.push_back({static_cast<int>(label_data[static_cast<int64_t>(idx)][rank]), score, boxes[idx]});
     }
   }
   return detections;

@@ -80,6 +80,9 @@ struct BoxFeatureLayout {
   int c3_grid = 0;
 };
 
+// The length of one box's pooled features under `layout` (PoolBoxes' output width).
+int BoxFeatureCount(PyramidChannels channels, BoxFeatureLayout layout);
+
 // The label of a box: a linear classifier (dropout 0.2 while training) on the box's pooled
 // features (BoxFeatureLayout): a cheap second stage, like part 1's classifier on pooled features
 // but per object. A 256-wide hidden layer scored no better (docs/design/detection.md).

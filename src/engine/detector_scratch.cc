@@ -70,6 +70,53 @@ torch::Tensor Augment(torch::Tensor image, std::vector<AnnotatedBox>* boxes, int
   return canvas;
 }
 
+// One training batch: the images of `rows` (rows >= train.size() are mirror images), each
+// mirrored when its row says so, then augmented (Augment); the samples hold their boxes in the
+// augmented images (letterbox pixels), no pixels.
+struct Batch {
+  torch::Tensor images;  // [rows, 3, size, size], channels last
+  std::vector<Sample> samples;
+};
+Batch AugmentedBatch(const std::vector<Sample>& train, const std::vector<int64_t>& rows, int size,
+                     std::mt19937_64& rng) {
+  int64_t count = static_cast<int64_t>(train.size());
+  std::vector<const uint8_t*> pixels;
+  for (int64_t row : rows) pixels.push_back(train[row % count].boxed.rgb.data());
+  torch::Tensor x = ImagesToTensor(pixels, size);
+  Batch batch;
+  batch.samples.resize(rows.size());
+  std::vector<torch::Tensor> images;
+  for (size_t idx = 0; idx < rows.size(); ++idx) {
+    bool mirror = rows[idx] >= count;
+    for (const AnnotatedBox& annotated : train[rows[idx] % count].boxes) {
+      batch.samples[idx].boxes.push_back({annotated.label, RowBox(annotated.box, mirror, size)});
+    }
+    torch::Tensor image = x[static_cast<int64_t>(idx)];
+    images.push_back(Augment(mirror ? image.flip({2}) : image, &batch.samples[idx].boxes, size, rng));
+  }
+  batch.images = torch::stack(images).contiguous(torch::MemoryFormat::ChannelsLast);
+  return batch;
+}
+
+// The box classifier's cross-entropy on the true boxes of a batch, pooled from the trunk's maps
+// `f`; undefined when the batch has no box.
+torch::Tensor BoxLabelLoss(BoxClassifier& classifier, const PyramidFeatures& f, const std::vector<Sample>& samples,
+                           const torch::nn::functional::CrossEntropyFuncOptions& options) {
+  std::vector<torch::Tensor> pooled;
+  std::vector<int64_t> labels;
+  for (size_t idx = 0; idx < samples.size(); ++idx) {
+    std::vector<Box> boxes;
+    for (const AnnotatedBox& annotated : samples[idx].boxes) {
+      boxes.push_back(annotated.box);
+      labels.push_back(annotated.label);
+    }
+    int64_t row = static_cast<int64_t>(idx);
+    if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c3[row], f.c4[row], f.c5[row], boxes));
+  }
+  if (pooled.empty()) return {};
+  return torch::nn::functional::cross_entropy(classifier->forward(torch::cat(pooled)), torch::tensor(labels), options);
+}
+
 }  // namespace
 
 // The fallback without the pretrained backbone: trunk, head and box classifier trained end to
@@ -112,40 +159,14 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
     for (int64_t begin = 0; begin < count; begin += kScratchBatchSize, ++step) {
       int64_t end = std::min(count, begin + kScratchBatchSize);
       std::vector<int64_t> rows(order.begin() + begin, order.begin() + end);
-      std::vector<const uint8_t*> pixels;
-      for (int64_t row : rows) pixels.push_back(data.train[row % count].boxed.rgb.data());
-      torch::Tensor x = ImagesToTensor(pixels, size);
-      // Each sample: mirrored when its row says so, then zoomed and recoloured; its boxes follow.
-      std::vector<Sample> augmented(rows.size());
-      std::vector<torch::Tensor> images;
-      for (size_t idx = 0; idx < rows.size(); ++idx) {
-        bool mirror = rows[idx] >= count;
-        for (const AnnotatedBox& annotated : data.train[rows[idx] % count].boxes) {
-          augmented[idx].boxes.push_back({annotated.label, RowBox(annotated.box, mirror, size)});
-        }
-        torch::Tensor image = x[static_cast<int64_t>(idx)];
-        images.push_back(Augment(mirror ? image.flip({2}) : image, &augmented[idx].boxes, size, rng));
-      }
-      x = torch::stack(images).contiguous(torch::MemoryFormat::ChannelsLast);
-      torch::Tensor targets = MakeTargets(augmented, static_cast<int64_t>(rows.size()), size);
+      Batch batch = AugmentedBatch(data.train, rows, size, rng);
+      torch::Tensor targets = MakeTargets(batch.samples, static_cast<int64_t>(rows.size()), size);
       SetLearningRate(optimizer, LearningRate(kScratchLearningRate, step, total_steps));
       optimizer.zero_grad();
-      PyramidFeatures f = trunk->forward(x);
+      PyramidFeatures f = trunk->forward(batch.images);
       torch::Tensor loss = DetectionLoss(head->forward(f.c3, f.c4, f.c5), targets);
-      std::vector<torch::Tensor> pooled;
-      std::vector<int64_t> labels;
-      for (size_t idx = 0; idx < rows.size(); ++idx) {
-        std::vector<Box> boxes;
-        for (const AnnotatedBox& annotated : augmented[idx].boxes) {
-          boxes.push_back(annotated.box);
-          labels.push_back(annotated.label);
-        }
-        if (!boxes.empty()) pooled.push_back(PoolBoxes(f.c3[static_cast<int64_t>(idx)], f.c4[static_cast<int64_t>(idx)],
-                                                          f.c5[static_cast<int64_t>(idx)], boxes));
-      }
-      if (!pooled.empty()) {
-        loss = loss + torch::nn::functional::cross_entropy(classifier->forward(torch::cat(pooled)), torch::tensor(labels), ce_options);
-      }
+      torch::Tensor label_loss = BoxLabelLoss(classifier, f, batch.samples, ce_options);
+      if (label_loss.defined()) loss = loss + label_loss;
       loss.backward();
       optimizer.step();
       loss_sum += loss.item<double>() * static_cast<double>(end - begin);
