@@ -26,6 +26,7 @@ struct FoldedConvImpl : torch::nn::Module {
   torch::nn::Conv2d conv{nullptr};
   bool relu6;
   bool keras_pad;
+  bool pointwise;  // 1x1, stride 1, ungrouped
 };
 TORCH_MODULE(FoldedConv);
 
