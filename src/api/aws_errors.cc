@@ -23,6 +23,7 @@ AwsError AwsErrorFor(StatusCode code) {
     case StatusCode::kInvalidPaginationToken: return {"InvalidPaginationTokenException", 400};
     case StatusCode::kMalformedPolicy: return {"MalformedPolicyDocumentException", 400};
     case StatusCode::kInvalidPolicyRevision: return {"InvalidPolicyRevisionIdException", 400};
+    case StatusCode::kCancelled: break;
     case StatusCode::kInternal: break;
   }
   return {"InternalServerError", 500};

@@ -21,6 +21,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kInvalidPaginationToken: return "InvalidPaginationToken";
     case StatusCode::kMalformedPolicy: return "MalformedPolicy";
     case StatusCode::kInvalidPolicyRevision: return "InvalidPolicyRevision";
+    case StatusCode::kCancelled: return "Cancelled";
     case StatusCode::kInternal: return "Internal";
   }
   return "Unknown";

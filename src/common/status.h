@@ -28,6 +28,7 @@ enum class StatusCode {
   kInvalidPaginationToken,
   kMalformedPolicy,
   kInvalidPolicyRevision,
+  kCancelled,  // stopped on request before it finished (e.g. the server is shutting down)
   kInternal,
 };
 
@@ -46,6 +47,7 @@ class [[nodiscard]] Status {
   static Status NotReady(std::string m) { return {StatusCode::kNotReady, std::move(m)}; }
   static Status LimitExceeded(std::string m) { return {StatusCode::kLimitExceeded, std::move(m)}; }
   static Status QuotaExceeded(std::string m) { return {StatusCode::kQuotaExceeded, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

@@ -52,8 +52,8 @@ struct TrainingOptions {
   std::filesystem::path candidates_dir;
 };
 
-// Progress callbacks. Called from the training thread or a progress thread of the trainer, never
-// from two threads at once; implementations must not block for long.
+// Progress callbacks. OnProgress and OnMessage are called from the training thread or a progress
+// thread of the trainer, never from two threads at once; implementations must not block for long.
 class TrainingObserver {
  public:
   virtual ~TrainingObserver() = default;
@@ -62,6 +62,10 @@ class TrainingObserver {
   virtual void OnProgress(std::string_view stage, int done, int total) = 0;
   // A human-readable note (e.g. that the backbone is absent).
   virtual void OnMessage(std::string_view message) = 0;
+  // Polled between epochs, possibly from two trainer threads at once (implementations read an
+  // atomic flag): true stops the training early, which then returns kCancelled and writes no
+  // model. The server asks this when it shuts down.
+  virtual bool StopRequested() { return false; }
 };
 
 struct SkippedImage {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <random>
@@ -290,6 +291,32 @@ TEST_F(ClassifierTest, RefusesExistingOutputAndSingleLabel) {
   auto single = TrainClassifier(train, nullptr, Options("single"), nullptr);
   ASSERT_FALSE(single.ok());
   EXPECT_EQ(single.status().code(), StatusCode::kInvalidArgument);
+}
+
+// Asks to stop once training has reached `stage`.
+class StopAtStage : public TrainingObserver {
+ public:
+  explicit StopAtStage(std::string stage) : stage_(std::move(stage)) {}
+  void OnProgress(std::string_view stage, int, int) override {
+    if (stage == stage_) reached_ = true;
+  }
+  void OnMessage(std::string_view) override {}
+  bool StopRequested() override { return reached_; }
+
+ private:
+  std::string stage_;
+  std::atomic<bool> reached_{false};
+};
+
+TEST_F(ClassifierTest, StopRequestEndsTrainingWithCancelledAndNoModel) {
+  TrainingSet train = MakeSet("train", 16, false, 9);
+  TrainingOptions options = Options("stopped");
+  options.time_budget_seconds = 600;  // minutes of epochs unless the request stops them
+  StopAtStage observer("scratch");
+  auto report = TrainClassifier(train, nullptr, options, &observer);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kCancelled) << report.status().ToString();
+  EXPECT_FALSE(fs::exists(dir_ / "stopped"));
 }
 
 TEST_F(ClassifierTest, MissingModelIsNotFound) {

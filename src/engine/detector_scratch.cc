@@ -149,7 +149,7 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
   head->train();
   classifier->train();
   int epoch = 0;
-  for (; epoch < epochs; ++epoch) {
+  for (; epoch < epochs && !StopRequested(observer); ++epoch) {
     if (GuardHit(start, options)) {
       report->time_guard_hit = true;
       break;
@@ -176,6 +176,7 @@ Status TrainFromScratch(const Prepared& data, const DetectionTrainingSet& train,
   }
   report->epochs = epoch;
   report->train_seconds = SecondsSince(train_start);
+  if (StopRequested(observer)) return StoppedOnRequest();
   FeatureCache val_cache = TrunkCache(trunk, data.val, size);
   BoxRefiner no_refiner{nullptr};  // the from-scratch path trains no refiner
   classifier->eval();

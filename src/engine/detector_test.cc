@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <random>
 #include <unistd.h>
@@ -269,6 +270,27 @@ TEST_F(DetectorTest, TrainsFromScratchWithoutTheBackbone) {
   auto eval = EvaluateDetector(**predictor, test_, nullptr);
   ASSERT_TRUE(eval.ok()) << eval.status().ToString();
   EXPECT_GT(eval->average_precision, 0.0) << "test mAP@0.5";
+}
+
+TEST_F(DetectorTest, StopRequestEndsTrainingWithCancelledAndNoModel) {
+  SetEngineThreads(1);
+  DetectorOptions options = Options("stopped");
+  options.backbone_dir = dir_ / "no-backbone";
+  options.input_size = 96;
+  options.threads = 1;
+  options.time_budget_seconds = 600;  // many epochs unless the request stops them
+  struct StopAfterFirstEpoch : TrainingObserver {
+    void OnProgress(std::string_view stage, int done, int) override {
+      if (stage == "scratch" && done >= 1) epochs_seen = true;
+    }
+    void OnMessage(std::string_view) override {}
+    bool StopRequested() override { return epochs_seen; }
+    std::atomic<bool> epochs_seen{false};
+  } observer;
+  auto report = TrainDetector(train_, nullptr, options, &observer);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kCancelled) << report.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "stopped"));
 }
 
 TEST_F(DetectorTest, BinnedBoxFeaturesWithABackgroundClassTrainAndLoad) {

@@ -543,6 +543,8 @@ std::vector<Sample> MergeSamples(const std::vector<Sample>& a, const std::vector
   return merged;
 }
 
+Status StoppedOnRequest() { return Status::Cancelled("training stopped on request before it finished"); }
+
 bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
   // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
   return SecondsSince(start) > 3 * options.time_budget_seconds + 60;
@@ -586,7 +588,7 @@ DetectorHead TrainHead(const FeatureCache& cache, const std::vector<Sample>& sam
   int64_t total_steps = steps_per_epoch * epochs, step = 0;
   head->train();
   int epoch = 0;
-  for (; epoch < epochs; ++epoch) {
+  for (; epoch < epochs && !StopRequested(observer); ++epoch) {
     if (GuardHit(start, options)) {
       report->time_guard_hit = true;
       break;
@@ -645,6 +647,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
   int epochs = HeadEpochs(data, options);
   DetectorHead head = TrainHead(train_cache, data.train, epochs, options, rng, start, report, observer, "head");
   report->head_seconds = SecondsSince(train_start);
+  if (StopRequested(observer)) return StoppedOnRequest();
   BoxClassifier classifier = FitClassifier(head, train_cache, data.train, num_labels, options);
   BoxRefiner refiner{nullptr};
   if (options.box_refiner) refiner = TrainBoxRefiner(train_cache, data.train, size, options.seed);
@@ -670,6 +673,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
     report->final_fit_images = static_cast<int>(all.size());
   }
   report->train_seconds = first_fit_seconds + report->final_fit_seconds;  // evaluation excluded
+  if (StopRequested(observer)) return StoppedOnRequest();
   DetectorArtifact artifact;
   artifact.backbone = backbone;
   artifact.head = head;

@@ -86,6 +86,9 @@ void SetLearningRate(torch::optim::AdamW& optimizer, double lr);
 int EpochsFor(double seconds, double samples_per_second, int64_t count, int size, const DetectorOptions& options);
 // True when the wall-clock guard (3 x budget + 60 s) has passed.
 bool GuardHit(Clock::time_point start, const DetectorOptions& options);
+// True when `observer` asks training to stop (TrainingObserver::StopRequested).
+inline bool StopRequested(TrainingObserver* observer) { return observer && observer->StopRequested(); }
+Status StoppedOnRequest();
 
 // Chooses the thresholds, writes model.json's metadata and saves the artifact.
 Status SaveModel(DetectorArtifact artifact, const DetectorTrainingReport& report, const DetectorOptions& options,

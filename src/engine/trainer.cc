@@ -346,6 +346,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
   bool auto_family = family == ModelFamily::kAuto;
   if (use_backbone) {
     ExtractFeatures();
+    if (Stopping()) return Status::Cancelled("training stopped on request before it finished");
     Member head = TrainFrozenHead();
     if (auto_family) {
       TrainConvHeadsAndScratch(remaining);
@@ -356,6 +357,7 @@ Result<TrainingReport> Trainer::Run(const TrainingSet& train, const TrainingSet*
     }
   }
   if (family == ModelFamily::kScratch || !use_backbone) TrainScratch(remaining * 0.95);
+  if (Stopping()) return Status::Cancelled("training stopped on request before it finished");
   report_.train_seconds = SecondsSince(start_) - report_.decode_seconds - report_.feature_seconds;
   if (!options_.candidates_dir.empty()) OSPREY_RETURN_IF_ERROR(SaveCandidates());
   std::vector<size_t> chosen_idx = ChooseMembers(family == ModelFamily::kAuto);

@@ -132,6 +132,11 @@ class Trainer {
   void Message(const std::string& text) {
     if (observer_) observer_->OnMessage(text);
   }
+  // True once the observer has asked to stop (TrainingObserver::StopRequested); thread-safe.
+  bool Stopping() {
+    if (!stopping_ && observer_ && observer_->StopRequested()) stopping_ = true;
+    return stopping_;
+  }
   Status Prepare(const TrainingSet& train, const TrainingSet* validation);
   void ExtractFeatures();
   double ValidationF1(torch::Tensor probabilities) { return ValidationF1(probabilities, options_.test_time_flip); }
@@ -167,6 +172,7 @@ class Trainer {
   // probabilities ([2 * n]: originals, then mirror images).
   std::vector<std::pair<std::vector<Member>, torch::Tensor>> candidates_;
   Clock::time_point start_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace osprey::engine::training

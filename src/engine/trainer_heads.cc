@@ -110,7 +110,7 @@ Member Trainer::TrainFineTune(const Member& head, double seconds) {
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   net->train();
   int epoch = 0;
-  for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
+  for (; epoch < epochs && !report_.time_guard_hit && !Stopping(); ++epoch) {
     torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
     for (int64_t begin = 0; begin < count; begin += kBatchSize, ++step) {
       torch::Tensor idx = order.slice(0, begin, std::min(count, begin + kBatchSize));
@@ -202,7 +202,7 @@ ConvHeadNet Trainer::TrainConvHead(double seconds, uint64_t seed, int* epochs_do
   int64_t total_steps = epochs * steps_per_epoch, step = 0;
   net->train();
   int epoch = 0;
-  for (; epoch < epochs && !report_.time_guard_hit; ++epoch) {
+  for (; epoch < epochs && !report_.time_guard_hit && !Stopping(); ++epoch) {
     torch::Tensor order = torch::randperm(count) + torch::randint(0, 2, {count}, torch::kLong) * count;
     for (int64_t batch_idx = 0; batch_idx < steps_per_epoch; ++batch_idx, ++step) {
       torch::Tensor idx = order.slice(0, batch_idx * batch_size, (batch_idx + 1) * batch_size);

@@ -89,7 +89,7 @@ void Trainer::TrainScratchOn(ScratchRun* run, const ScratchSchedule& schedule) {
       optimizer.step();
       run->steps_done = step + 1;
     }
-    if (SecondsSince(start_) > TimeGuardSeconds()) run->stop = true;
+    if (SecondsSince(start_) > TimeGuardSeconds() || Stopping()) run->stop = true;
   }
   net->eval();
   run->val_probabilities = ScratchValidationProbabilities(net);

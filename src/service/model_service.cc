@@ -30,7 +30,11 @@ ModelService::ModelService(metadata::MetadataStore& metadata, metadata::VersionS
       host_(options_.inference_threads),
       training_pool_(std::make_unique<TaskPool>(options_.max_concurrent_trainings)) {}
 
-ModelService::~ModelService() = default;
+const char ModelService::kInterruptedTraining[] =
+    "Training was interrupted because the server stopped. Create a new model version to train "
+    "again.";
+
+ModelService::~ModelService() { stopping_ = true; }
 
 Result<std::string> ModelService::CreateProjectVersion(
     const RequestContext& /*ctx*/, const CreateProjectVersionRequest& request) {
@@ -204,10 +208,8 @@ Status ModelService::Recover() {
   OSPREY_ASSIGN_OR_RETURN(auto interrupted, versions_.ListVersionsInStatus({kTraining}));
   for (const auto& version : interrupted) {
     spdlog::warn("model version={} msg=\"training interrupted by a restart\"", version.arn);
-    OSPREY_RETURN_IF_ERROR(versions_.TransitionVersion(
-        version.id, {kTraining}, "TRAINING_FAILED",
-        "Training was interrupted because the server stopped. Create a new model version to "
-        "train again."));
+    OSPREY_RETURN_IF_ERROR(
+        versions_.TransitionVersion(version.id, {kTraining}, "TRAINING_FAILED", kInterruptedTraining));
   }
   OSPREY_ASSIGN_OR_RETURN(auto copying, versions_.ListVersionsInStatus({"COPYING_IN_PROGRESS"}));
   for (const auto& version : copying) {

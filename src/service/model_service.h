@@ -1,10 +1,12 @@
 // ModelService: the model-version operations (CreateProjectVersion, DescribeProjectVersions,
 // Start/Stop/DeleteProjectVersion, DetectCustomLabels) and their background work: training on
 // a bounded pool, model loading, and recovery after a restart.
-// Thread-safe. The stores, host and clock must outlive it; the destructor waits for background
-// work to finish.
+// Thread-safe. The stores, host and clock must outlive it; the destructor stops a running
+// training at its next epoch and fails queued ones (TRAINING_FAILED, "interrupted because the
+// server stopped"), then waits for background work to finish.
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 
@@ -76,6 +78,8 @@ class ModelService {
 
  private:
   void Train(metadata::VersionRecord version);
+  // The StatusMessage of a training that the server's shutdown or restart interrupted.
+  static const char kInterruptedTraining[];
   void LoadModel(metadata::VersionRecord version);
 
   metadata::MetadataStore& metadata_;
@@ -84,6 +88,7 @@ class ModelService {
   const Clock& clock_;
   ModelServiceOptions options_;
   ModelHost host_;
+  std::atomic<bool> stopping_{false};  // set by the destructor; trainings poll it
   // Declared last: destroyed first, so queued work finishes while the members above live.
   TaskPool lifecycle_pool_{1};
   std::unique_ptr<TaskPool> training_pool_;

@@ -4,6 +4,7 @@
 // version to TRAINING_COMPLETED — or to TRAINING_FAILED with a message that says what to fix.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 
 #include "dataset/manifest_reader.h"
@@ -19,8 +20,9 @@ namespace {
 // Persists progress into StatusMessage at most once per second.
 class StatusObserver : public engine::TrainingObserver {
  public:
-  StatusObserver(metadata::VersionStore& versions, metadata::VersionRecord& version)
-      : versions_(versions), version_(version) {}
+  StatusObserver(metadata::VersionStore& versions, metadata::VersionRecord& version,
+                 const std::atomic<bool>& stopping)
+      : versions_(versions), version_(version), stopping_(stopping) {}
   void OnProgress(std::string_view stage, int done, int total) override {
     auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::seconds(1) && done != total) return;
@@ -32,10 +34,12 @@ class StatusObserver : public engine::TrainingObserver {
   void OnMessage(std::string_view message) override {
     spdlog::info("training version={} note=\"{}\"", version_.arn, message);
   }
+  bool StopRequested() override { return stopping_; }
 
  private:
   metadata::VersionStore& versions_;
   metadata::VersionRecord& version_;
+  const std::atomic<bool>& stopping_;
   std::chrono::steady_clock::time_point last_{};
 };
 
@@ -122,6 +126,8 @@ void ModelService::Train(metadata::VersionRecord version) {
                  message, s.ok() ? "ok" : s.ToString());
   };
   auto fail = [&](const Status& why) { finish("TRAINING_FAILED", why.message()); };
+  // Queued when the server began to stop: never started (the same message as after a crash).
+  if (stopping_) return finish("TRAINING_FAILED", kInterruptedTraining);
 
   Result<TrainingManifest> train =
       LoadManifest(metadata_, objects_, version.training_input, version.training_dataset_arn);
@@ -192,8 +198,12 @@ void ModelService::Train(metadata::VersionRecord version) {
   std::error_code ec;
   std::filesystem::remove_all(inputs.output_dir, ec);  // a leftover of an interrupted run
   std::filesystem::create_directories(inputs.output_dir.parent_path(), ec);
-  StatusObserver observer(versions_, version);
+  StatusObserver observer(versions_, version, stopping_);
   Result<TrainedModel> model = RunTraining(inputs, objects_, clock_, &observer);
+  if (!model.ok() && stopping_) {
+    std::filesystem::remove_all(inputs.output_dir, ec);  // a cancelled run's partial artifact
+    return finish("TRAINING_FAILED", kInterruptedTraining);
+  }
   if (!model.ok()) return fail(model.status());
 
   written = out.Put("EvaluationResultSummary", model->evaluation_summary, &version.evaluation_summary);

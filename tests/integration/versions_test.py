@@ -206,6 +206,34 @@ class VersionsTest(unittest.TestCase):
         d = wait_for(s, self.arn, "killed", {"TRAINING_FAILED"}, timeout=10)
         self.assertIn("interrupted", d["StatusMessage"])
 
+    def test_sigterm_stops_a_running_training_at_once_and_fails_the_version(self):
+        s = self.server
+        s.stop()
+        # With this budget the training would run for minutes (the smoke set gets the maximum
+        # epochs); the stop below must not wait for it.
+        s.extra_args = ["--training-budget", "600"]
+        s.start()
+        self.create_version("stopped")
+        deadline = time.time() + 120
+        while time.time() < deadline:  # past decoding and feature extraction: in an epoch loop
+            _, out, _ = s.aws("rekognition", "describe-project-versions", "--project-arn",
+                              self.arn, "--version-names", "stopped")
+            d = out["ProjectVersionDescriptions"][0]
+            if d["Status"] != "TRAINING_IN_PROGRESS" or "head" in d.get("StatusMessage", ""):
+                break
+            time.sleep(0.5)
+        self.assertEqual(d["Status"], "TRAINING_IN_PROGRESS", d)
+        self.assertEqual(s.stop(signal.SIGTERM, timeout=60), 0, s.log()[-2000:])
+        log = s.log()
+        self.assertTrue("status=TRAINING_FAILED" in log, log[-1500:])  # set while stopping
+        s.start()
+        d = wait_for(s, self.arn, "stopped", {"TRAINING_FAILED", "TRAINING_COMPLETED"}, timeout=10)
+        self.assertEqual(d["Status"], "TRAINING_FAILED")
+        self.assertIn("interrupted because the server stopped", d["StatusMessage"])
+        rc, _, err = s.aws("s3", "ls", "s3://out-bucket/results/EvaluationResultSummary",
+                           check=False)
+        self.assertNotEqual(rc, 0, "a stopped training wrote no evaluation")
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
