@@ -68,6 +68,9 @@ class TrainingObserver {
   virtual bool StopRequested() { return false; }
 };
 
+// What training returns when TrainingObserver::StopRequested ended it (kCancelled).
+Status StoppedOnRequest();
+
 struct SkippedImage {
   std::string source_ref;
   Status reason;  // kInvalidImage, kImageTooLarge, kNotFound, ...

@@ -543,8 +543,6 @@ std::vector<Sample> MergeSamples(const std::vector<Sample>& a, const std::vector
   return merged;
 }
 
-Status StoppedOnRequest() { return Status::Cancelled("training stopped on request before it finished"); }
-
 bool GuardHit(Clock::time_point start, const DetectorOptions& options) {
   // Generous, like the classifier's guard: a cut mid-schedule leaves a poor model.
   return SecondsSince(start) > 3 * options.time_budget_seconds + 60;

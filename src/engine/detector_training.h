@@ -88,7 +88,6 @@ int EpochsFor(double seconds, double samples_per_second, int64_t count, int size
 bool GuardHit(Clock::time_point start, const DetectorOptions& options);
 // True when `observer` asks training to stop (TrainingObserver::StopRequested).
 inline bool StopRequested(TrainingObserver* observer) { return observer && observer->StopRequested(); }
-Status StoppedOnRequest();
 
 // Chooses the thresholds, writes model.json's metadata and saves the artifact.
 Status SaveModel(DetectorArtifact artifact, const DetectorTrainingReport& report, const DetectorOptions& options,

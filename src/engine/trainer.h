@@ -141,6 +141,7 @@ class Trainer {
   void ExtractFeatures();
   double ValidationF1(torch::Tensor probabilities) { return ValidationF1(probabilities, options_.test_time_flip); }
   double ValidationF1(torch::Tensor probabilities, bool test_time_flip);
+  double ValidationLoss(torch::Tensor probabilities);
   Member TrainFrozenHead();
   Member TrainFineTune(const Member& head, double seconds);
   void TrainScratch(double seconds);
