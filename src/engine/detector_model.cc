@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/file.h"
 #include "engine/detector.h"
 #include "engine/detector_net.h"
 
@@ -521,12 +522,6 @@ class TorchDetectionPredictor : public DetectionPredictor {
   DetectorArtifact artifact_;
 };
 
-Result<std::string> ReadBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 }  // namespace
 
 Result<std::unique_ptr<DetectionPredictor>> DetectionPredictor::Load(const std::filesystem::path& dir) {
@@ -548,7 +543,7 @@ Result<DetectionEvaluation> EvaluateDetector(DetectionPredictor& predictor,
   }
   std::vector<DetectionExample> examples;
   for (const DetectionImage& image : test.images) {
-    auto bytes = ReadBytes(image.path);
+    auto bytes = ReadWholeFile(image.path);
     auto info = bytes.ok() ? image::ProbeImageHeader(*bytes) : Result<image::ImageInfo>(bytes.status());
     Result<std::vector<DetectedObject>> objects =
         info.ok() ? predictor.Detect(*bytes, {/*min_confidence=*/0.01f, /*max_results=*/0})

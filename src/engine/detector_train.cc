@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <mutex>
 #include <numeric>
@@ -14,6 +13,7 @@
 #include <string_view>
 #include <thread>
 
+#include "common/file.h"
 #include "engine/detector.h"
 #include "engine/detector_net.h"
 #include "engine/detector_training.h"
@@ -50,16 +50,10 @@ constexpr float kNegativeIoU = 0.3f;
 constexpr float kDefaultThreshold = 0.3f;  // for labels without validation boxes
 
 
-Result<std::string> ReadBytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 // Validates the boxes against the declared size (as Rekognition's manifest validation does)
 // before decoding, so a bad annotation skips the image instead of corrupting the targets.
 Result<Sample> LoadSample(const DetectionImage& source, int num_labels, int size) {
-  OSPREY_ASSIGN_OR_RETURN(std::string bytes, ReadBytes(source.path));
+  OSPREY_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(source.path));
   OSPREY_ASSIGN_OR_RETURN(image::ImageInfo info, image::ProbeImageHeader(bytes));
   int declared_w = source.width > 0 ? source.width : info.width;
   int declared_h = source.height > 0 ? source.height : info.height;

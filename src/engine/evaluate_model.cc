@@ -1,8 +1,7 @@
 // Scores a labelled set with a Predictor. No LibTorch here: only the Predictor interface.
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
+#include "common/file.h"
 #include "engine/classifier.h"
 
 namespace osprey::engine {
@@ -31,13 +30,12 @@ Result<EvaluationResult> EvaluateModel(Predictor& predictor, const TrainingSet& 
   }
   std::vector<ScoredExample> examples;
   for (const LabelledImage& image : test.images) {
-    std::ifstream in(image.path, std::ios::binary);
-    if (!in) {
-      skipped->push_back({image.source_ref, Status::NotFound("cannot read " + image.path.string())});
+    Result<std::string> bytes = ReadWholeFile(image.path);
+    if (!bytes.ok()) {
+      skipped->push_back({image.source_ref, bytes.status()});
       continue;
     }
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto scores = predictor.Scores(bytes);
+    auto scores = predictor.Scores(*bytes);
     if (!scores.ok()) {
       skipped->push_back({image.source_ref, scores.status()});
       continue;

@@ -5,13 +5,14 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <thread>
+
+#include "common/file.h"
 
 namespace osprey::engine {
 namespace training {
@@ -20,12 +21,6 @@ namespace {
 // `auto` with a backbone trains the from-scratch net beside the conv head only when the budget
 // buys it this many epochs: fewer scored below the conv head alone (docs/design/engine.md).
 constexpr int kMinScratchEpochs = 40;
-
-Result<std::string> ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read " + path.string());
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 // Decodes `images` on `threads` threads into `out`, in input order; failures go to `skipped`.
 void DecodeAll(const std::vector<const LabelledImage*>& images, bool with_large, int threads,
@@ -38,7 +33,7 @@ void DecodeAll(const std::vector<const LabelledImage*>& images, bool with_large,
   int size = with_large ? kBackboneInputSize : kScratchInputSize;
   auto worker = [&] {
     for (size_t idx = next++; idx < count; idx = next++) {
-      auto bytes = ReadFile(images[idx]->path);
+      auto bytes = ReadWholeFile(images[idx]->path);
       decoded[idx] = bytes.ok() ? image::DecodeAndResize(*bytes, size, size) : bytes.status();
       if (decoded[idx].ok()) {
         small[idx] = with_large ? image::Resize(*decoded[idx], kScratchInputSize, kScratchInputSize)
