@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/file.h"
+#include "engine/choice.h"
 
 namespace osprey::engine {
 namespace training {
@@ -245,9 +246,9 @@ double Trainer::ValidationLoss(torch::Tensor probabilities) {
 
 // Keeps the candidate, or the equal-weight average of two or three candidates, with the best
 // validation macro-F1; ties go to the lower validation loss (ValidationLoss), then to the
-// smaller, earlier (cheaper) choice. Each ensemble's score is added to the report. The
-// validation split shares backgrounds with training, and the
-// frozen head and fine-tuning (global pooled features) fit them: on cards the frozen head
+// smaller, earlier (cheaper) choice (ChooseOption, engine/choice.h). Each ensemble's score is
+// added to the report. The validation split shares backgrounds with training, and the frozen
+// head and fine-tuning (global pooled features) fit them: on cards the frozen head
 // scored 0.84 on validation and 0.57-0.60 on test, and ensembles with it or with fine-tuning
 // lost 4-20 points on test while winning on validation. The conv head and the from-scratch net
 // did not show that gap (cards: 0.91 / 0.89 on validation, 0.86 / 0.86 on test, together
@@ -275,12 +276,7 @@ std::vector<size_t> Trainer::ChooseMembers(bool allow_ensembles) {
       return family == "conv-head" || family == "scratch";
     });
   };
-  std::vector<size_t> best, best_trusted;
-  double best_f1 = -1, best_trusted_f1 = -1, best_loss = 0, best_trusted_loss = 0;
-  auto better = [](double f1, double loss, double than_f1, double than_loss) {
-    constexpr double kSame = 1e-9;  // macro-F1s from the same counts are equal to the bit
-    return f1 > than_f1 + kSame || (f1 > than_f1 - kSame && loss < than_loss);
-  };
+  std::vector<OptionScore> scores;
   for (const std::vector<size_t>& option : options) {
     torch::Tensor probabilities = candidates_[option[0]].second;
     double f1 = report_.candidates[option[0]].validation_f1;
@@ -295,20 +291,9 @@ std::vector<size_t> Trainer::ChooseMembers(bool allow_ensembles) {
       f1 = ValidationF1(probabilities);
       report_.candidates.push_back({name, f1, 0, 0});
     }
-    double loss = ValidationLoss(probabilities);
-    if (best.empty() || better(f1, loss, best_f1, best_loss)) {
-      best = option;
-      best_f1 = f1;
-      best_loss = loss;
-    }
-    if (trusted(option) && (best_trusted.empty() || better(f1, loss, best_trusted_f1, best_trusted_loss))) {
-      best_trusted = option;
-      best_trusted_f1 = f1;
-      best_trusted_loss = loss;
-    }
+    scores.push_back({f1, ValidationLoss(probabilities), trusted(option)});
   }
-  if (!best_trusted.empty() && best_f1 < best_trusted_f1 + kChoiceMargin) return best_trusted;
-  return best;
+  return options[ChooseOption(scores, kChoiceMargin)];
 }
 
 // Saves every candidate as its own artifact (benchmarks compare them on test data).
