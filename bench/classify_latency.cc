@@ -6,10 +6,7 @@
 //
 // Prints p10 / p50 / p90 / p99 of the wall time and of the thread CPU time per call (decode +
 // resize + forward), over passes x images calls after one warm-up pass.
-#include <time.h>
-
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,22 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "bench_stats.h"
 #include "engine/classifier.h"
 
-namespace {
-
-double ThreadCpuMs() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
-}
-
-double Percentile(std::vector<double> values, double q) {
-  std::sort(values.begin(), values.end());
-  return values[static_cast<size_t>(q * static_cast<double>(values.size() - 1))];
-}
-
-}  // namespace
+using osprey::bench::Percentile;
+using osprey::bench::ThreadCpuMs;
 
 int main(int argc, char** argv) {
   CLI::App app{"Classifier serving latency at 1 intra-op thread"};

@@ -12,10 +12,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <iterator>
 
+#include "bench_stats.h"
 #include "cli/training_set_loader.h"
 #include "engine/classifier.h"
 
@@ -27,18 +27,8 @@ namespace fs = std::filesystem;
 // The 2-core reference machine's FP32 peak (ML-ENGINE-SPIKE.md §6).
 constexpr double kPeakGflops = 200;
 
-double Percentile(std::vector<double> values, double quantile) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(quantile * (values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
-}
-
-double ThreadCpuMs() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return now.tv_sec * 1e3 + now.tv_nsec / 1e6;
-}
+using bench::Percentile;
+using bench::ThreadCpuMs;
 
 struct TestRun {
   engine::EvaluationResult result;

@@ -658,6 +658,7 @@ Status TrainOnFrozenBackbone(MobileNetV2 backbone, const Prepared& data, const D
       DetectorOptions refit = options;
       refit.head_cache_file.clear();  // the cached head is the first fit's
       head = TrainHead(all_cache, all, epochs, refit, rng, start, report, observer, "final fit");
+      if (StopRequested(observer)) return StoppedOnRequest();
     }
     classifier = FitClassifier(head, all_cache, all, num_labels, options);
     if (refiner) refiner = TrainBoxRefiner(all_cache, all, size, options.seed);

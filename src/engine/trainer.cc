@@ -137,6 +137,7 @@ Status Trainer::Prepare(const TrainingSet& train, const TrainingSet* validation)
                                    " for validation");
   }
   train_targets_ = Targets(train_, labels_.size(), multi_label_);
+  val_targets_ = Targets(val_, labels_.size(), multi_label_);
   return Status::Ok();
 }
 
@@ -239,9 +240,8 @@ double Trainer::ValidationF1(torch::Tensor probabilities, bool test_time_flip) {
 double Trainer::ValidationLoss(torch::Tensor probabilities) {
   torch::NoGradGuard no_grad;
   torch::Tensor served = Served(probabilities, options_.test_time_flip).to(torch::kFloat).clamp(1e-6, 1 - 1e-6);
-  torch::Tensor targets = Targets(val_, labels_.size(), multi_label_);
-  if (multi_label_) return torch::binary_cross_entropy(served, targets).item<double>();
-  return torch::nll_loss(served.log(), targets).item<double>();
+  if (multi_label_) return torch::binary_cross_entropy(served, val_targets_).item<double>();
+  return torch::nll_loss(served.log(), val_targets_).item<double>();
 }
 
 // Keeps the candidate, or the equal-weight average of two or three candidates, with the best

@@ -165,7 +165,7 @@ class Trainer {
   bool multi_label_ = false;
   MobileNetV2 backbone_{nullptr};
   Split train_, val_;
-  torch::Tensor train_targets_;
+  torch::Tensor train_targets_, val_targets_;  // Targets() of each split, made once in Prepare
   // Backbone caches: the trunk's output (block 12) for [originals; mirror images], and their
   // pooled top features (TopFeatures).
   torch::Tensor train_acts_, val_acts_, train_features_, val_features_;

@@ -200,10 +200,8 @@ void ModelService::Train(metadata::VersionRecord version) {
   std::filesystem::create_directories(inputs.output_dir.parent_path(), ec);
   StatusObserver observer(versions_, version, stopping_);
   Result<TrainedModel> model = RunTraining(inputs, objects_, clock_, &observer);
-  if (!model.ok() && stopping_) {
-    std::filesystem::remove_all(inputs.output_dir, ec);  // a cancelled run's partial artifact
-    return finish("TRAINING_FAILED", kInterruptedTraining);
-  }
+  // Stopped by the shutdown (kCancelled, no model written): the same message as after a crash.
+  if (!model.ok() && stopping_) return finish("TRAINING_FAILED", kInterruptedTraining);
   if (!model.ok()) return fail(model.status());
 
   written = out.Put("EvaluationResultSummary", model->evaluation_summary, &version.evaluation_summary);
